@@ -1,0 +1,1 @@
+"""The log: event models, the record envelope, the codec and the stores."""

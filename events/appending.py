@@ -1,0 +1,218 @@
+"""The append rules every store applies inside its one serialised write transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from pydantic import JsonValue, ValidationError
+
+from events.errors import (
+    AlreadyRetracted,
+    BatchRejected,
+    IdConflict,
+    InvalidEvent,
+    SitrepError,
+    UnknownTarget,
+    VersionConflict,
+)
+from events.kinds import (
+    CORRECTION_KINDS,
+    KINDS,
+    Correction,
+    ReportCorrected,
+    ReportedEvent,
+    is_correction,
+)
+from events.record import Record
+from events.store import Appended, Pending
+
+
+class LogView(Protocol):
+    """What the append rules need to see of the log, read inside the write transaction."""
+
+    def find(self, event_id: UUID) -> Record | None: ...
+
+    def version(self, town: str) -> int: ...
+
+    def retraction_of(self, target: UUID) -> UUID | None: ...
+
+    def last_position(self) -> int: ...
+
+    def last_recorded_at(self) -> datetime | None: ...
+
+
+def plan_append(
+    view: LogView,
+    batch: Sequence[Pending],
+    *,
+    recorded_by: str,
+    now: datetime,
+    new_id: Callable[[], UUID],
+) -> list[Appended]:
+    """Check every rule for `batch` against `view` and number the new records, storing nothing.
+
+    A single event raises its own error; in a batch of several, the first failure
+    is raised as BatchRejected with its index.
+    """
+    overlay = _Overlay(view)
+    last = view.last_recorded_at()
+    recorded_at = now if last is None or now >= last else last
+    outcomes: list[Appended] = []
+    for index, pending in enumerate(batch):
+        try:
+            outcomes.append(_plan_one(overlay, pending, recorded_by, recorded_at, new_id))
+        except SitrepError as error:
+            if len(batch) == 1:
+                raise
+            raise BatchRejected(index, error) from error
+    return outcomes
+
+
+class _Overlay:
+    """The log view with the batch's earlier records laid over it."""
+
+    def __init__(self, view: LogView) -> None:
+        self._view = view
+        self._records: dict[UUID, Record] = {}
+        self._versions: dict[str, int] = {}
+        self._retractions: dict[UUID, UUID] = {}
+        self._position = view.last_position()
+
+    def find(self, event_id: UUID) -> Record | None:
+        return self._records.get(event_id) or self._view.find(event_id)
+
+    def version(self, town: str) -> int:
+        if town not in self._versions:
+            self._versions[town] = self._view.version(town)
+        return self._versions[town]
+
+    def retraction_of(self, target: UUID) -> UUID | None:
+        return self._retractions.get(target) or self._view.retraction_of(target)
+
+    def add(self, event: ReportedEvent | Correction, recorded_by: str, at: datetime) -> Record:
+        assert event.town is not None
+        assert event.id is not None
+        self._position += 1
+        version = self.version(event.town) + 1
+        self._versions[event.town] = version
+        record = Record(event, self._position, version, at, recorded_by)
+        self._records[event.id] = record
+        if event.kind == "report.retracted":
+            assert isinstance(event, Correction)
+            self._retractions[event.target] = event.id
+        return record
+
+
+def _plan_one(
+    log: _Overlay,
+    pending: Pending,
+    recorded_by: str,
+    recorded_at: datetime,
+    new_id: Callable[[], UUID],
+) -> Appended:
+    event = pending.event
+    if event.id is not None:
+        existing = log.find(event.id)
+        if existing is not None:
+            if not same_content(existing.event, _normalised(log, event)):
+                raise IdConflict(event.id)
+            return Appended(existing, created=False)
+    else:
+        event = event.model_copy(update={"id": new_id()})
+    if is_correction(event):
+        if event.occurred_at is not None:
+            raise InvalidEvent(
+                "a correction or retraction takes its occurred_at from its recording time; "
+                "leave it out",
+                loc=("occurred_at",),
+            )
+        event = _resolve_amendment(log, event, recorded_at)
+    assert event.town is not None
+    current = log.version(event.town)
+    if pending.expected_version is not None and pending.expected_version != current:
+        raise VersionConflict(event.town, pending.expected_version, current)
+    return Appended(log.add(event, recorded_by, recorded_at), created=True)
+
+
+def _resolve_amendment(log: _Overlay, event: Correction, recorded_at: datetime) -> Correction:
+    """Check a correction's target, take its town, and validate the replacement."""
+    target = log.find(event.target)
+    if target is None:
+        raise UnknownTarget(event.target)
+    if target.kind in CORRECTION_KINDS:
+        raise InvalidEvent(
+            f"event {event.target} is a {target.kind}; only reports can be amended",
+            loc=("target",),
+        )
+    if event.town is not None and event.town != target.town:
+        raise InvalidEvent(
+            f"the target belongs to town {target.town!r}, not {event.town!r}", loc=("town",)
+        )
+    retracted_by = log.retraction_of(event.target)
+    if retracted_by is not None:
+        raise AlreadyRetracted(event.target, retracted_by)
+    update: dict[str, object] = {"town": target.town, "occurred_at": recorded_at}
+    if isinstance(event, ReportCorrected):
+        update["replacement"] = _body(replacement_of(target.event, event))
+    return event.model_copy(update=update)
+
+
+def _normalised(log: _Overlay, event: ReportedEvent | Correction) -> ReportedEvent | Correction:
+    """A retried correction with its replacement as it would have been stored."""
+    if not isinstance(event, ReportCorrected):
+        return event
+    target = log.find(event.target)
+    if target is None or target.kind in CORRECTION_KINDS:
+        return event
+    try:
+        replaced = replacement_of(target.event, event)
+    except InvalidEvent:
+        return event
+    return event.model_copy(update={"replacement": _body(replaced)})
+
+
+def _body(event: ReportedEvent) -> dict[str, JsonValue]:
+    body: dict[str, JsonValue] = event.model_dump(
+        mode="json", by_alias=True, exclude={"id", "kind", "town"}, exclude_none=True
+    )
+    return body
+
+
+def replacement_of(
+    target: ReportedEvent | Correction, correction: ReportCorrected
+) -> ReportedEvent:
+    """The event the target folds as once corrected; InvalidEvent if the body is not valid."""
+    forbidden = {"id", "kind", "town"} & correction.replacement.keys()
+    if forbidden:
+        raise InvalidEvent(
+            f"a replacement may not set {', '.join(sorted(forbidden))}",
+            loc=("replacement", sorted(forbidden)[0]),
+        )
+    body = {**correction.replacement, "id": target.id, "kind": target.kind, "town": target.town}
+    try:
+        replaced = KINDS[target.kind].model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise InvalidEvent(
+            f"the replacement is not a valid {target.kind}: {first['msg']}",
+            loc=("replacement", *first["loc"]),
+        ) from error
+    assert not is_correction(replaced)
+    return replaced  # type: ignore[return-value]
+
+
+_SERVER_SET = {"id"}
+_SERVER_SET_ON_AMENDMENTS = {"id", "occurred_at"}
+
+
+def same_content(stored: ReportedEvent | Correction, sent: ReportedEvent | Correction) -> bool:
+    """Whether a retry carries the same event as the one stored under its id."""
+    if stored.kind != sent.kind:
+        return False
+    exclude = set(_SERVER_SET_ON_AMENDMENTS if is_correction(sent) else _SERVER_SET)
+    if sent.town is None:
+        exclude.add("town")
+    return stored.model_dump(exclude=exclude) == sent.model_dump(exclude=exclude)

@@ -1,0 +1,104 @@
+"""The in-memory store: the SQL store's twin for tests and experiments."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from events.appending import plan_append
+from events.ids import uuid7
+from events.kinds import ReportRetracted
+from events.record import Record
+from events.store import MAX_PAGE, Appended, Pending
+
+
+class InMemoryStore:
+    """An EventStore that keeps every record in a list, guarded by one lock."""
+
+    def __init__(self, clock: Callable[[], datetime], new_id: Callable[[], UUID] = uuid7) -> None:
+        self._clock = clock
+        self._new_id = new_id
+        self._lock = threading.Lock()
+        self._records: list[Record] = []
+        self._by_id: dict[UUID, Record] = {}
+        self._streams: dict[str, list[Record]] = {}
+        self._retractions: dict[UUID, UUID] = {}
+
+    def append(self, pending: Sequence[Pending], recorded_by: str) -> list[Appended]:
+        """Append all of `pending` atomically and in order, or raise and store nothing."""
+        with self._lock:
+            outcomes = plan_append(
+                self, pending, recorded_by=recorded_by, now=self._clock(), new_id=self._new_id
+            )
+            for outcome in outcomes:
+                if outcome.created:
+                    self._keep(outcome.record)
+            return outcomes
+
+    def _keep(self, record: Record) -> None:
+        self._records.append(record)
+        self._by_id[record.id] = record
+        self._streams.setdefault(record.town, []).append(record)
+        if isinstance(record.event, ReportRetracted):
+            self._retractions[record.event.target] = record.id
+
+    def get(self, event_id: UUID) -> Record | None:
+        """The record of one event, or None."""
+        return self._by_id.get(event_id)
+
+    def select(
+        self,
+        *,
+        after: int = 0,
+        limit: int = MAX_PAGE,
+        town: str | None = None,
+        kinds: Collection[str] | None = None,
+        targets: Collection[UUID] | None = None,
+        known_at: datetime | None = None,
+    ) -> list[Record]:
+        """Up to `limit` records with position > `after`, in position order, filtered."""
+        source = self._records if town is None else self._streams.get(town, [])
+        found: list[Record] = []
+        for record in source:
+            if len(found) >= min(limit, MAX_PAGE):
+                break
+            if record.position <= after:
+                continue
+            if known_at is not None and record.recorded_at > known_at:
+                break
+            if kinds is not None and record.kind not in kinds:
+                continue
+            if targets is not None and getattr(record.event, "target", None) not in targets:
+                continue
+            found.append(record)
+        return found
+
+    def version(self, town: str, known_at: datetime | None = None) -> int:
+        """The town stream's version as known at `known_at` (0: no record)."""
+        stream = self._streams.get(town, [])
+        if known_at is None:
+            return len(stream)
+        return sum(1 for record in stream if record.recorded_at <= known_at)
+
+    def towns(self, known_at: datetime | None = None) -> list[str]:
+        """Every town with a record known at `known_at`, sorted."""
+        return sorted(town for town in self._streams if self.version(town, known_at) > 0)
+
+    def ping(self) -> None:
+        """Always answers."""
+
+    # LogView, read under the lock by plan_append
+
+    def find(self, event_id: UUID) -> Record | None:
+        return self._by_id.get(event_id)
+
+    def retraction_of(self, target: UUID) -> UUID | None:
+        return self._retractions.get(target)
+
+    def last_position(self) -> int:
+        return self._records[-1].position if self._records else 0
+
+    def last_recorded_at(self) -> datetime | None:
+        return self._records[-1].recorded_at if self._records else None

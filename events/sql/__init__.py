@@ -1,0 +1,7 @@
+"""The SQL store: the only code that speaks SQL (SQLAlchemy Core; SQLite and PostgreSQL)."""
+
+from events.sql.engine import connect
+from events.sql.keys import SqlKeyRing
+from events.sql.store import SqlEventStore
+
+__all__ = ["SqlEventStore", "SqlKeyRing", "connect"]

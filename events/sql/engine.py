@@ -1,0 +1,73 @@
+"""Engines for SQLite and PostgreSQL, set up for a serialised, durable append path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+
+from events.errors import InvalidDatabaseUrl, StoreUnavailable
+from events.sql.schema import metadata
+
+WRITE = {"sitrep_write": True}
+"""Execution options of a connection that will append: it takes the write lock at BEGIN."""
+
+
+def connect(url: str, *, create_schema: bool = True) -> Engine:
+    """An engine for `url` (sqlite:///… or postgresql+psycopg://…), schema created if asked.
+
+    Raises InvalidDatabaseUrl for a URL sitrep cannot use, StoreUnavailable when
+    the database does not answer.
+    """
+    try:
+        if make_url(url).get_backend_name() == "sqlite":
+            engine = _sqlite_engine(url)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise InvalidDatabaseUrl(
+            f"cannot use database URL {_redacted(url)!r}: {error}; expected sqlite:///FILE "
+            "or postgresql+psycopg://USER@HOST:PORT/DATABASE"
+        ) from error
+    if create_schema:
+        try:
+            metadata.create_all(engine)
+        except (OperationalError, InterfaceError) as error:
+            engine.dispose()
+            raise StoreUnavailable(
+                f"the database at {_redacted(url)!r} did not answer: {error.orig}"
+            ) from error
+    return engine
+
+
+def _redacted(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so BEGIN IMMEDIATE is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: an acknowledged event survives a power cut, not only a crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Appends take SQLite's write lock at BEGIN, so their reads and their
+        # insert see one state and positions commit in order; reads stay deferred.
+        writing = connection.get_execution_options().get("sitrep_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine

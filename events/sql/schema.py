@@ -1,0 +1,88 @@
+"""Tables, and the triggers that make the log append-only in the database itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    event,
+)
+
+metadata = MetaData()
+
+events = Table(
+    "events",
+    metadata,
+    Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("id", Uuid, nullable=False, unique=True),
+    Column("town", String(120), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("schema_version", SmallInteger, nullable=False),
+    Column("occurred_at", BigInteger, nullable=False, doc="microseconds since the Unix epoch"),
+    Column("recorded_at", BigInteger, nullable=False, doc="microseconds since the Unix epoch"),
+    Column("recorded_by", String(200), nullable=False),
+    Column("target", Uuid, nullable=True, doc="the amended event, for corrections"),
+    Column("body", Text, nullable=False, doc="canonical JSON of the event's other fields"),
+    UniqueConstraint("town", "version", name="events_town_version_key"),
+    Index("events_town_position", "town", "position"),
+    Index("events_kind_position", "kind", "position"),
+    Index("events_target", "target"),
+    Index("events_recorded_at", "recorded_at"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+_SQLITE_GUARDS = [
+    DDL(  # type: ignore[no-untyped-call]
+        f"CREATE TRIGGER IF NOT EXISTS events_append_only_{verb.lower()} BEFORE {verb} ON events "
+        "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"
+    )
+    for verb in ("UPDATE", "DELETE")
+]
+_POSTGRES_GUARDS = [
+    DDL(  # type: ignore[no-untyped-call]
+        "CREATE OR REPLACE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the event log is append-only'; END $$"
+    ),
+    DDL(  # type: ignore[no-untyped-call]
+        "CREATE OR REPLACE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
+        "ON events FOR EACH STATEMENT EXECUTE FUNCTION events_append_only()"
+    ),
+]
+for _guard in _SQLITE_GUARDS:
+    event.listen(events, "after_create", _guard.execute_if(dialect="sqlite"))
+for _guard in _POSTGRES_GUARDS:
+    event.listen(events, "after_create", _guard.execute_if(dialect="postgresql"))
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_micros(moment: datetime) -> int:
+    """An aware datetime as whole microseconds since the Unix epoch."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_micros(micros: int) -> datetime:
+    """Whole microseconds since the Unix epoch as an aware UTC datetime."""
+    return _EPOCH + timedelta(microseconds=micros)

@@ -1,0 +1,1 @@
+"""The HTTP service, its composition root and the `sitrep` command line."""

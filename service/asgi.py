@@ -1,0 +1,13 @@
+"""The app as uvicorn workers build it: settings from the environment."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from service.bootstrap import create_app
+from service.settings import Settings
+
+
+def app_from_environment() -> FastAPI:
+    """An app configured by `SITREP_*` variables (each worker process calls this)."""
+    return create_app(Settings())

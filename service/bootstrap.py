@@ -1,0 +1,87 @@
+"""The composition root: the one place that reads the clock and opens stores."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+
+from fastapi import FastAPI
+
+from events.keyring import InMemoryKeyRing, KeyRing
+from events.sql import SqlEventStore, SqlKeyRing, connect
+from events.store import EventStore
+from service import problems
+from service.auth import Gate, parse_configured_keys
+from service.container import Container
+from service.reads import Reads
+from service.routes import captives, events, health, towns
+from service.settings import Settings
+from service.writes import Writes
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The wall clock, in UTC: sitrep's only reading of it."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """An opened store, its key ring, a name for /health, and how to close it."""
+
+    store: EventStore
+    keyring: KeyRing
+    name: str
+    close: Callable[[], None]
+
+
+def open_storage(settings: Settings, clock: Clock = system_clock) -> Storage:
+    """The SQL store and key ring at `settings.database_url`, schema created if missing."""
+    engine = connect(settings.database_url)
+    return Storage(
+        SqlEventStore(engine, clock), SqlKeyRing(engine, clock), engine.dialect.name, engine.dispose
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: EventStore | None = None,
+    keyring: KeyRing | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The sitrep app; tests pass an in-memory store and a fixed clock instead of patching."""
+    clock = clock or system_clock
+    if store is None:
+        storage = open_storage(settings, clock)
+    else:
+        storage = Storage(store, keyring or InMemoryKeyRing(), "memory", lambda: None)
+    gate = Gate(parse_configured_keys(settings.api_keys), storage.keyring, settings.public_reads)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        storage.close()
+
+    app = FastAPI(
+        title="sitrep",
+        version=version("sitrep"),
+        summary="An event-sourced, bitemporal situation tracker",
+        lifespan=lifespan,
+    )
+    app.state.container = Container(
+        store=storage.store,
+        store_name=storage.name,
+        reads=Reads(storage.store),
+        writes=Writes(storage.store),
+        gate=gate,
+        clock=clock,
+    )
+    problems.install(app)
+    for module in (events, towns, captives, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,137 @@
+"""The `sitrep` command line: serve, demo, rebuild, keys."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+import uvicorn
+from tqdm import tqdm
+
+from events.errors import SitrepError
+from events.keyring import StoredKey
+from events.store import MAX_PAGE
+from projections import captives, town
+from projections.replay import facts, fold
+from service.auth import Role, key_hash, new_key
+from service.bootstrap import Storage, open_storage
+from service.demo import load_story
+from service.settings import Settings
+
+_DATABASE_URL = click.option(
+    "--database-url", envvar="SITREP_DATABASE_URL", help="default: sqlite:///sitrep.db"
+)
+
+
+@click.group()
+@click.version_option(package_name="sitrep")
+def main() -> None:
+    """sitrep: an event-sourced, bitemporal situation tracker."""
+
+
+def _open(database_url: str | None) -> Storage:
+    """The configured store, or a one-line error for the user."""
+    try:
+        return open_storage(_settings(database_url=database_url))
+    except SitrepError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _settings(**overrides: Any) -> Settings:
+    given = {name: value for name, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+
+
+@main.command()
+@click.option("--host", envvar="SITREP_HOST", help="default: 127.0.0.1")
+@click.option("--port", envvar="SITREP_PORT", type=int, help="default: 8000")
+@click.option("--workers", envvar="SITREP_WORKERS", type=int, help="processes (default: 1)")
+@_DATABASE_URL
+def serve(
+    host: str | None, port: int | None, workers: int | None, database_url: str | None
+) -> None:
+    """Serve the HTTP API (creating the schema if it is missing)."""
+    settings = _settings(host=host, port=port, workers=workers, database_url=database_url)
+    _open(settings.database_url).close()  # fail early and clearly; create the schema
+    os.environ["SITREP_DATABASE_URL"] = settings.database_url
+    click.echo(f"sitrep on http://{settings.host}:{settings.port} ({_where(settings)})", err=True)
+    uvicorn.run(
+        "service.asgi:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="info",
+    )
+
+
+@main.command()
+@_DATABASE_URL
+def demo(database_url: str | None) -> None:
+    """Load the Karak Sharqi reference story into the store (idempotent)."""
+    storage = _open(database_url)
+    try:
+        outcomes = load_story(storage.store)
+    finally:
+        storage.close()
+    added = sum(outcome.created for outcome in outcomes)
+    click.echo(f"Karak Sharqi story: {added} events added, {len(outcomes) - added} already there")
+
+
+@main.command()
+@_DATABASE_URL
+def rebuild(database_url: str | None) -> None:
+    """Replay the whole log into every read model, and report what it holds."""
+    storage = _open(database_url)
+    try:
+        streams: dict[str, list[Any]] = {}
+        everything: list[Any] = []
+        after = 0
+        with tqdm(desc="reading the log", unit=" events", file=sys.stderr) as bar:
+            while page := storage.store.select(after=after, limit=MAX_PAGE):
+                for record in page:
+                    streams.setdefault(record.town, []).append(record)
+                everything.extend(page)
+                after = page[-1].position
+                bar.update(len(page))
+        anomalies = 0
+        for slug, records in tqdm(streams.items(), desc="folding towns", file=sys.stderr):
+            anomalies += len(fold(town.TownState(slug), town.evolve, facts(records)).anomalies)
+        ledger = fold(captives.empty_ledger(), captives.evolve, facts(everything))
+    finally:
+        storage.close()
+    click.echo(
+        f"{len(everything)} events, {len(streams)} towns ({anomalies} anomalies), "
+        f"{len(ledger.groups)} captive groups"
+    )
+
+
+@main.group()
+def keys() -> None:
+    """Manage API keys."""
+
+
+@keys.command("create")
+@click.option("--role", required=True, type=click.Choice([role.name for role in Role]))
+@click.option("--label", required=True, help="who the key is for; goes into recorded_by")
+@_DATABASE_URL
+def create_key(role: str, label: str, database_url: str | None) -> None:
+    """Create an API key and print it once; only its hash is stored."""
+    key = new_key()
+    storage = _open(database_url)
+    try:
+        storage.keyring.add(StoredKey(key_hash(key), role, label))
+    finally:
+        storage.close()
+    click.echo(key)
+    click.echo(f"{role} key for {label!r}: keep it now, it is not shown again", err=True)
+
+
+def _where(settings: Settings) -> str:
+    url = settings.database_url
+    return url if url.startswith("sqlite") else url.split("@")[-1]

@@ -1,0 +1,24 @@
+"""What one running app is made of, built once by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from events.store import EventStore
+from service.auth import Gate
+from service.reads import Reads
+from service.writes import Writes
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """The app's parts: its store, the read and write services, the gate and the clock."""
+
+    store: EventStore
+    store_name: str
+    reads: Reads
+    writes: Writes
+    gate: Gate
+    clock: Callable[[], datetime]

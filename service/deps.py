@@ -1,0 +1,55 @@
+"""FastAPI dependencies: the container, the caller by role, and the read moment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+
+from service.auth import Caller, Role
+from service.container import Container
+from service.moments import Moment as MomentParam
+from service.reads import Moment
+
+
+def container(request: Request) -> Container:
+    """The app's container, set by create_app."""
+    found: Container = request.app.state.container
+    return found
+
+
+Parts = Annotated[Container, Depends(container)]
+Authorization = Annotated[
+    str | None, Header(description="`Bearer <API key>`", include_in_schema=False)
+]
+
+
+def _admit(needed: Role) -> Callable[..., Caller]:
+    def admit(parts: Parts, authorization: Authorization = None) -> Caller:
+        return parts.gate.admit(authorization, needed)
+
+    return admit
+
+
+AsReader = Annotated[Caller, Depends(_admit(Role.reader))]
+AsReporter = Annotated[Caller, Depends(_admit(Role.reporter))]
+AsEditor = Annotated[Caller, Depends(_admit(Role.editor))]
+
+KnownAt = Annotated[
+    MomentParam | None,
+    Query(description="transaction time: use records recorded at or before it (default: now)"),
+]
+AsOf = Annotated[
+    MomentParam | None,
+    Query(description="valid time: fold events that occurred at or before it (default: now)"),
+]
+
+
+def moment(parts: Parts, as_of: AsOf = None, known_at: KnownAt = None) -> Moment:
+    """The read's two clocks; both default to now."""
+    now = parts.clock()
+    return Moment(as_of or now, known_at, now)
+
+
+At = Annotated[Moment, Depends(moment)]

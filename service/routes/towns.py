@@ -1,0 +1,69 @@
+"""Towns: control and presence as of any moment, their history and audit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from events.store import MAX_PAGE
+from service.deps import AsReader, At, KnownAt, Parts
+from service.present import JSONResponse, audited_json, change_json, utc
+from service.schemas import HistoryPublic, RecordsPublic, TownPublic, TownsPublic
+
+router = APIRouter(prefix="/towns", tags=["towns"])
+_UNKNOWN_TOWN: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no record of the town is known at known_at"}
+}
+
+
+@router.get("", response_model=TownsPublic)
+def get_towns(
+    parts: Parts,
+    _caller: AsReader,
+    at: At,
+    province: str | None = None,
+    side: str | None = None,
+    status: Literal["unknown", "controlled", "contested", "truce"] | None = None,
+) -> TownsPublic:
+    """Every town's state, filtered by province, controlling side or status."""
+    towns = [TownPublic.model_validate(t) for t in parts.reads.towns(at, province, side, status)]
+    return TownsPublic(data=towns, count=len(towns), as_of=at.as_of, known_at=at.shown_known_at)
+
+
+@router.get("/{town}", response_model=TownPublic, responses=_UNKNOWN_TOWN)
+def get_town(town: str, parts: Parts, _caller: AsReader, at: At, response: Response) -> TownPublic:
+    """One town's state; its ETag is the stream version as known at `known_at`."""
+    state = TownPublic.model_validate(parts.reads.town(town, at))
+    response.headers["ETag"] = f'"{state.version}"'
+    return state
+
+
+@router.get("/{town}/history", response_model=HistoryPublic, responses=_UNKNOWN_TOWN)
+def get_history(town: str, parts: Parts, _caller: AsReader, at: At) -> Response:
+    """The town's reports in occurred order, each with the fields it changed."""
+    changes = parts.reads.history(town, at)
+    return JSONResponse(
+        {
+            "town": town,
+            "as_of": utc(at.as_of),
+            "known_at": utc(at.shown_known_at),
+            "data": [change_json(change) for change in changes],
+        }
+    )
+
+
+@router.get("/{town}/audit", response_model=RecordsPublic)
+def get_audit(
+    town: str,
+    parts: Parts,
+    _caller: AsReader,
+    known_at: KnownAt = None,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> Response:
+    """The town's records in recorded order, with corrections and retractions."""
+    page = parts.reads.log(after, limit, known_at, town=town)
+    next_after = page[-1].record.position if page else after
+    return JSONResponse({"data": [audited_json(e) for e in page], "next_after": next_after})

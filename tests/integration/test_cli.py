@@ -1,0 +1,142 @@
+"""The `sitrep` command line against a real SQLite file, and a real server process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from service.bootstrap import create_app
+from service.cli import main
+from service.settings import Settings
+from tests.make import REBELS, body
+
+
+@pytest.fixture
+def runner(sqlite_url: str) -> CliRunner:
+    return CliRunner(env={"SITREP_DATABASE_URL": sqlite_url})
+
+
+def test_demo_loads_the_story_once_however_often_it_runs(runner: CliRunner) -> None:
+    first = runner.invoke(main, ["demo"])
+    second = runner.invoke(main, ["demo"])
+
+    assert first.exit_code == 0, first.output
+    assert "20 events added, 0 already there" in first.output
+    assert "0 events added, 20 already there" in second.output
+
+
+def test_rebuild_replays_the_whole_log(runner: CliRunner) -> None:
+    runner.invoke(main, ["demo"])
+
+    rebuilt = runner.invoke(main, ["rebuild"])
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "20 events, 3 towns (0 anomalies), 2 captive groups" in rebuilt.output
+
+
+def test_a_created_key_works_and_only_its_hash_is_stored(
+    runner: CliRunner, sqlite_url: str, tmp_path: Path
+) -> None:
+    created = runner.invoke(main, ["keys", "create", "--role", "editor", "--label", "newsdesk"])
+    key = created.stdout.strip()
+
+    client = TestClient(create_app(Settings(database_url=sqlite_url)))
+    posted = client.post(
+        "/events",
+        json=body("checkpoint.seized", checkpoint="AFI post", by=REBELS),
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+    assert created.exit_code == 0
+    assert posted.status_code == 201
+    assert posted.json()["recorded_by"] == "newsdesk"
+    assert key.encode() not in (tmp_path / "sitrep.db").read_bytes()
+
+
+def test_a_bad_database_url_is_a_one_line_error() -> None:
+    runner = CliRunner(env={"SITREP_DATABASE_URL": "nonsense://somewhere"})
+
+    result = runner.invoke(main, ["demo"])
+
+    assert result.exit_code == 1
+    assert "Error: cannot use database URL 'nonsense://somewhere'" in result.output
+    assert "expected sqlite:///FILE" in result.output
+
+
+def test_an_unreachable_database_is_a_one_line_error() -> None:
+    runner = CliRunner(
+        env={"SITREP_DATABASE_URL": "postgresql+psycopg://nobody:secret@127.0.0.1:9/none"}
+    )
+
+    result = runner.invoke(main, ["rebuild"])
+
+    assert result.exit_code == 1
+    assert "did not answer" in result.output
+    assert "secret" not in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """`sitrep serve` in its own process on a free port, stopped afterwards."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SITREP_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        "SITREP_API_KEYS": "reporter-key=reporter:field-team",
+    }
+    sitrep = Path(sys.executable).parent / "sitrep"
+    process = subprocess.Popen(
+        [str(sitrep), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx2.TransportError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail(f"sitrep serve did not answer: {process.communicate()[1].decode()}")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+    assert process.stderr is not None
+    process.stderr.close()
+
+
+def test_sitrep_serve_answers_over_real_http(server: str) -> None:
+    headers = {"Authorization": "Bearer reporter-key"}
+
+    posted = httpx2.post(
+        f"{server}/events",
+        json=body("checkpoint.seized", checkpoint="AFI post", by=REBELS),
+        headers=headers,
+    )
+    town = httpx2.get(f"{server}/towns/karak-sharqi", headers=headers)
+
+    assert posted.status_code == 201
+    assert posted.json()["recorded_by"] == "field-team"
+    assert town.json()["checkpoints"][0]["holder"]["side"] == "opposition"
+    assert httpx2.get(f"{server}/health").json() == {"status": "ok", "store": "sqlite"}

@@ -1,0 +1,140 @@
+"""What the database itself guarantees: one winner per version, one event per id, no edits."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+from events.errors import IdConflict, VersionConflict
+from events.ids import uuid7
+from events.sql import SqlEventStore, connect
+from events.store import Appended, Pending
+from tests.clock import FakeClock
+from tests.make import REBELS, event
+
+WRITERS = 8
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the test's database, with the schema created, disposed afterwards."""
+    created = connect(database_url)
+    yield created
+    created.dispose()
+
+
+def race(attempt: Callable[[int], Appended | Exception]) -> list[Appended | Exception]:
+    """Run `attempt(i)` on WRITERS threads released at the same moment."""
+    start = threading.Barrier(WRITERS)
+
+    def run(i: int) -> Appended | Exception:
+        start.wait()
+        return attempt(i)
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        return list(pool.map(run, range(WRITERS)))
+
+
+def test_concurrent_writers_with_one_expected_version_have_exactly_one_winner(
+    engine: Engine, clock: FakeClock
+) -> None:
+    store = SqlEventStore(engine, clock)
+
+    def attempt(i: int) -> Appended | Exception:
+        seized = event("checkpoint.seized", checkpoint=f"post {i}", by=REBELS)
+        try:
+            [outcome] = store.append([Pending(seized, expected_version=0)], f"writer-{i}")
+        except VersionConflict as error:
+            return error
+        return outcome
+
+    for_version_1 = race(attempt)
+
+    winners = [o for o in for_version_1 if isinstance(o, Appended)]
+    assert len(winners) == 1
+    assert all(
+        isinstance(o, VersionConflict) and o.current == 1 for o in for_version_1 if o not in winners
+    )
+    assert [r.version for r in store.select(town="karak-sharqi")] == [1]
+
+
+def test_the_same_id_posted_concurrently_is_stored_once(engine: Engine, clock: FakeClock) -> None:
+    store = SqlEventStore(engine, clock)
+    sent = event("checkpoint.seized", checkpoint="AFI post", by=REBELS).model_copy(
+        update={"id": uuid7()}
+    )
+
+    outcomes = race(lambda i: store.append([Pending(sent)], f"writer-{i}")[0])
+
+    assert all(isinstance(o, Appended) for o in outcomes)
+    created = [o for o in outcomes if isinstance(o, Appended) and o.created]
+    assert len(created) == 1
+    assert len(store.select()) == 1
+
+
+def test_concurrent_writers_on_many_towns_leave_gap_free_streams(
+    engine: Engine, clock: FakeClock
+) -> None:
+    store = SqlEventStore(engine, clock)
+
+    def attempt(i: int) -> Appended | Exception:
+        last: Appended | Exception = RuntimeError("no append")
+        for n in range(10):
+            seized = event("checkpoint.seized", town=f"town-{n % 3}", checkpoint=str(i), by=REBELS)
+            [last] = store.append([Pending(seized)], f"writer-{i}")
+        return last
+
+    race(attempt)
+
+    records = store.select()
+    assert [r.position for r in records] == list(range(1, WRITERS * 10 + 1))
+    for town in store.towns():
+        versions = [r.version for r in store.select(town=town)]
+        assert versions == list(range(1, len(versions) + 1))
+
+
+def test_the_database_refuses_to_update_or_delete_an_event(
+    engine: Engine, clock: FakeClock
+) -> None:
+    SqlEventStore(engine, clock).append(
+        [Pending(event("checkpoint.seized", checkpoint="AFI post", by=REBELS))], "alice"
+    )
+
+    for statement in ("UPDATE events SET town = 'elsewhere'", "DELETE FROM events"):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*), min(town) FROM events")).one() == (
+            1,
+            "karak-sharqi",
+        )
+
+
+def test_an_id_conflict_stores_nothing_on_disk(
+    engine: Engine, database_url: str, clock: FakeClock
+) -> None:
+    store = SqlEventStore(engine, clock)
+    sent = event("checkpoint.seized", checkpoint="AFI post", by=REBELS).model_copy(
+        update={"id": uuid7()}
+    )
+    store.append([Pending(sent)], "alice")
+
+    with pytest.raises(IdConflict):
+        store.append([Pending(sent.model_copy(update={"checkpoint": "other"}))], "alice")
+
+    fresh = connect(database_url)
+    assert len(SqlEventStore(fresh, clock).select()) == 1
+    fresh.dispose()
