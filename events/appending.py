@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -58,6 +58,7 @@ def plan_append(
     is raised as BatchRejected with its index.
     """
     overlay = _Overlay(view)
+    now = now.astimezone(UTC)
     last = view.last_recorded_at()
     recorded_at = now if last is None or now >= last else last
     outcomes: list[Appended] = []

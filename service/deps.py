@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
+from events.store import MAX_PAGE
 from service.auth import Caller, Role
 from service.container import Container
 from service.moments import Moment as MomentParam
@@ -44,6 +45,13 @@ AsOf = Annotated[
     MomentParam | None,
     Query(description="valid time: fold events that occurred at or before it (default: now)"),
 ]
+
+
+MAX_POSITION = 2**63 - 1
+After = Annotated[
+    int, Query(ge=0, le=MAX_POSITION, description="return records with a position above this")
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="at most this many records")]
 
 
 def moment(parts: Parts, as_of: AsOf = None, known_at: KnownAt = None) -> Moment:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +28,7 @@ class JSONResponse(Response):
 
 def utc(moment: datetime) -> str:
     """An aware datetime as ISO 8601 in UTC with `Z`."""
-    return moment.isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def record_json(record: Record) -> dict[str, Any]:

@@ -47,21 +47,26 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
     return Response(orjson.dumps(body), status, headers=headers, media_type=MEDIA_TYPE)
 
 
-def sitrep_problem(error: SitrepError, **extra: Any) -> Response:
+def sitrep_problem(error: SitrepError, *, batch_index: int | None = None) -> Response:
     """The problem response for one of sitrep's own errors."""
     if isinstance(error, BatchRejected):
-        return sitrep_problem(error.cause, index=error.index, **extra)
+        return sitrep_problem(error.cause, batch_index=error.index)
     status, title = next(
         (entry for cls, entry in _STATUS.items() if isinstance(error, cls)), (500, "Error")
     )
+    extra: dict[str, Any] = {}
     if isinstance(error, VersionConflict):
         extra["current_version"] = error.current
     if isinstance(error, AlreadyRetracted):
         extra["retracted_by"] = str(error.retracted_by)
-    if isinstance(error, InvalidEvent):
-        where = error.loc[:1]
-        loc = list(error.loc) if where in (("query",), ("header",)) else ["body", *error.loc]
-        extra["errors"] = [{"loc": loc, "msg": error.detail, "type": "invalid_event"}]
+    if isinstance(error, InvalidEvent) and error.loc[:1] in (("query",), ("header",)):
+        extra["errors"] = [{"loc": list(error.loc), "msg": error.detail, "type": "invalid"}]
+    elif isinstance(error, InvalidEvent | VersionConflict | IdConflict | AlreadyRetracted):
+        body: list[str | int] = ["body"] if batch_index is None else ["body", "events", batch_index]
+        loc = [*body, *error.loc] if isinstance(error, InvalidEvent) else body
+        extra["errors"] = [{"loc": loc, "msg": str(error), "type": _snake(type(error).__name__)}]
+    if batch_index is not None:
+        extra["index"] = batch_index
     if isinstance(error, StoreUnavailable):
         _log.warning("store unavailable: %s", error)
         return problem(status, title, "the event store cannot be reached; try again", **extra)
@@ -121,6 +126,10 @@ def _message(error: Any) -> str:
     if error["type"] == "union_tag_not_found":
         return "every event needs a kind"
     return str(error["msg"])
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
 def _title(status: int) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Query
+from fastapi import APIRouter, Body, Header
 from starlette.responses import Response
 
 from events.errors import InvalidEvent
 from events.kinds import KINDS, Event
-from events.store import MAX_PAGE, Appended
-from service.deps import AsEditor, AsReader, AsReporter, KnownAt, Parts
+from events.store import Appended
+from service.deps import After, AsEditor, AsReader, AsReporter, KnownAt, Limit, Parts
 from service.present import JSONResponse, audited_json, record_json
 from service.problems import problem
 from service.schemas import (
@@ -89,8 +89,8 @@ def get_events(
     parts: Parts,
     _caller: AsReader,
     known_at: KnownAt = None,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    after: After = 0,
+    limit: Limit = 100,
     town: str | None = None,
     kind: str | None = None,
 ) -> Response:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from events.store import MAX_PAGE
-from service.deps import AsReader, At, KnownAt, Parts
+from service.deps import After, AsReader, At, KnownAt, Limit, Parts
 from service.present import JSONResponse, audited_json, change_json, utc
 from service.schemas import HistoryPublic, RecordsPublic, TownPublic, TownsPublic
 
@@ -60,8 +59,8 @@ def get_audit(
     parts: Parts,
     _caller: AsReader,
     known_at: KnownAt = None,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    after: After = 0,
+    limit: Limit = 100,
 ) -> Response:
     """The town's records in recorded order, with corrections and retractions."""
     page = parts.reads.log(after, limit, known_at, town=town)
