@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
@@ -18,6 +18,7 @@ from events.errors import (
     UnknownTarget,
     VersionConflict,
 )
+from events.ids import uuid7
 from events.kinds import (
     CORRECTION_KINDS,
     KINDS,
@@ -50,7 +51,6 @@ def plan_append(
     *,
     recorded_by: str,
     now: datetime,
-    new_id: Callable[[], UUID],
 ) -> list[Appended]:
     """Check every rule for `batch` against `view` and number the new records, storing nothing.
 
@@ -64,7 +64,7 @@ def plan_append(
     outcomes: list[Appended] = []
     for index, pending in enumerate(batch):
         try:
-            outcomes.append(_plan_one(overlay, pending, recorded_by, recorded_at, new_id))
+            outcomes.append(_plan_one(overlay, pending, recorded_by, recorded_at))
         except SitrepError as error:
             if len(batch) == 1:
                 raise
@@ -112,9 +112,8 @@ def _plan_one(
     pending: Pending,
     recorded_by: str,
     recorded_at: datetime,
-    new_id: Callable[[], UUID],
 ) -> Appended:
-    event = pending.event
+    event = pending.event.model_copy(update={"expected_version": None})  # a guard, not a fact
     if event.id is not None:
         existing = log.find(event.id)
         if existing is not None:
@@ -122,7 +121,7 @@ def _plan_one(
                 raise IdConflict(event.id)
             return Appended(existing, created=False)
     else:
-        event = event.model_copy(update={"id": new_id()})
+        event = event.model_copy(update={"id": uuid7(recorded_at)})
     if is_correction(event):
         if event.occurred_at is not None:
             raise InvalidEvent(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-import time
+from datetime import UTC, datetime
 from uuid import UUID
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-def uuid7(now_ns: int | None = None) -> UUID:
-    """A new UUIDv7: 48 bits of Unix milliseconds, then 74 random bits."""
-    ms = (time.time_ns() if now_ns is None else now_ns) // 1_000_000
+
+def uuid7(at: datetime) -> UUID:
+    """A new UUIDv7 for the instant `at`: 48 bits of Unix milliseconds, then 74 random bits."""
+    ms = max(0, (at - _EPOCH) // _MILLISECOND)
     rand = int.from_bytes(os.urandom(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76
@@ -17,3 +19,6 @@ def uuid7(now_ns: int | None = None) -> UUID:
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
     return UUID(int=value)
+
+
+_MILLISECOND = datetime.resolution * 1000

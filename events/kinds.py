@@ -30,7 +30,8 @@ ExternalIds = Annotated[
     Field(max_length=20),
 ]
 
-Guard = Annotated[int | None, Field(ge=0, le=2**31 - 1, exclude=True)]
+MAX_VERSION = 2**31 - 1
+Guard = Annotated[int | None, Field(ge=0, le=MAX_VERSION, exclude=True)]
 """`expected_version`: a concurrency guard sent with an event, never part of its content."""
 
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from uuid import UUID
 
 from events.appending import plan_append
-from events.ids import uuid7
 from events.kinds import ReportRetracted
 from events.record import Record
 from events.store import MAX_PAGE, Appended, Pending
@@ -17,9 +16,8 @@ from events.store import MAX_PAGE, Appended, Pending
 class InMemoryStore:
     """An EventStore that keeps every record in a list, guarded by one lock."""
 
-    def __init__(self, clock: Callable[[], datetime], new_id: Callable[[], UUID] = uuid7) -> None:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
         self._clock = clock
-        self._new_id = new_id
         self._lock = threading.Lock()
         self._records: list[Record] = []
         self._by_id: dict[UUID, Record] = {}
@@ -29,9 +27,7 @@ class InMemoryStore:
     def append(self, pending: Sequence[Pending], recorded_by: str) -> list[Appended]:
         """Append all of `pending` atomically and in order, or raise and store nothing."""
         with self._lock:
-            outcomes = plan_append(
-                self, pending, recorded_by=recorded_by, now=self._clock(), new_id=self._new_id
-            )
+            outcomes = plan_append(self, pending, recorded_by=recorded_by, now=self._clock())
             for outcome in outcomes:
                 if outcome.created:
                     self._keep(outcome.record)
@@ -81,10 +77,6 @@ class InMemoryStore:
         if known_at is None:
             return len(stream)
         return sum(1 for record in stream if record.recorded_at <= known_at)
-
-    def towns(self, known_at: datetime | None = None) -> list[str]:
-        """Every town with a record known at `known_at`, sorted."""
-        return sorted(town for town in self._streams if self.version(town, known_at) > 0)
 
     def ping(self) -> None:
         """Always answers."""

@@ -59,10 +59,6 @@ class EventStore(Protocol):
         """The town stream's version as known at `known_at` (0: no record)."""
         ...
 
-    def towns(self, known_at: datetime | None = None) -> list[str]:
-        """Every town with a record known at `known_at`, sorted."""
-        ...
-
     def ping(self) -> None:
         """Raise StoreUnavailable unless the store answers."""
         ...

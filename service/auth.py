@@ -29,6 +29,8 @@ class Caller:
 
 
 PUBLIC = Caller(Role.reader, "public")
+MAX_LABEL = 200
+"""The longest label a key may have: it is stored with every record it posts."""
 
 
 class Unauthenticated(SitrepError):
@@ -62,6 +64,10 @@ def parse_configured_keys(spec: str) -> dict[str, StoredKey]:
             raise ValueError(
                 f"SITREP_API_KEYS entry {_masked(item)!r} is not key=role[:label] "
                 f"with a role among {', '.join(Role.__members__)}"
+            )
+        if len(label) > MAX_LABEL:
+            raise ValueError(
+                f"SITREP_API_KEYS label {label[:20]!r}… is over {MAX_LABEL} characters"
             )
         digest = key_hash(key)
         keys[digest] = StoredKey(digest, role, label or f"{role}-{digest[:8]}")

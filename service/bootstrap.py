@@ -11,13 +11,15 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from events.keyring import InMemoryKeyRing, KeyRing
+from events.signal import AppendSignal, PollingSignal
 from events.sql import SqlEventStore, SqlKeyRing, connect
+from events.sql.listen import PostgresSignal
 from events.store import EventStore
 from service import problems
 from service.auth import Gate, parse_configured_keys
 from service.container import Container
 from service.reads import Reads
-from service.routes import captives, events, health, towns
+from service.routes import captives, events, health, stream, towns
 from service.settings import Settings
 from service.writes import Writes
 
@@ -37,13 +39,16 @@ class Storage:
     keyring: KeyRing
     name: str
     close: Callable[[], None]
+    signal: AppendSignal
 
 
 def open_storage(settings: Settings, clock: Clock = system_clock) -> Storage:
     """The SQL store and key ring at `settings.database_url`, schema created if missing."""
     engine = connect(settings.database_url)
+    name = engine.dialect.name
+    signal = PostgresSignal(settings.database_url) if name == "postgresql" else PollingSignal()
     return Storage(
-        SqlEventStore(engine, clock), SqlKeyRing(engine, clock), engine.dialect.name, engine.dispose
+        SqlEventStore(engine, clock), SqlKeyRing(engine, clock), name, engine.dispose, signal
     )
 
 
@@ -59,12 +64,16 @@ def create_app(
     if store is None:
         storage = open_storage(settings, clock)
     else:
-        storage = Storage(store, keyring or InMemoryKeyRing(), "memory", lambda: None)
+        storage = Storage(
+            store, keyring or InMemoryKeyRing(), "memory", lambda: None, PollingSignal(0.05)
+        )
     gate = Gate(parse_configured_keys(settings.api_keys), storage.keyring, settings.public_reads)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await storage.signal.start()
         yield
+        await storage.signal.stop()
         storage.close()
 
     app = FastAPI(
@@ -80,8 +89,9 @@ def create_app(
         writes=Writes(storage.store),
         gate=gate,
         clock=clock,
+        signal=storage.signal,
     )
     problems.install(app)
-    for module in (events, towns, captives, health):
+    for module in (stream, events, towns, captives, health):  # /events/stream before /{id}
         app.include_router(module.router)
     return app

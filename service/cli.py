@@ -12,12 +12,10 @@ from tqdm import tqdm
 
 from events.errors import SitrepError
 from events.keyring import StoredKey
-from events.store import MAX_PAGE
-from projections import captives, town
-from projections.replay import facts, fold
-from service.auth import Role, key_hash, new_key
-from service.bootstrap import Storage, open_storage
+from service.auth import MAX_LABEL, Role, key_hash, new_key, parse_configured_keys
+from service.bootstrap import Storage, open_storage, system_clock
 from service.demo import load_story
+from service.reads import Moment, Reads
 from service.settings import Settings
 
 _DATABASE_URL = click.option(
@@ -57,6 +55,10 @@ def serve(
 ) -> None:
     """Serve the HTTP API (creating the schema if it is missing)."""
     settings = _settings(host=host, port=port, workers=workers, database_url=database_url)
+    try:
+        parse_configured_keys(settings.api_keys)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
     _open(settings.database_url).close()  # fail early and clearly; create the schema
     os.environ["SITREP_DATABASE_URL"] = settings.database_url
     click.echo(f"sitrep on http://{settings.host}:{settings.port} ({_where(settings)})", err=True)
@@ -67,6 +69,7 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         log_level="info",
+        timeout_graceful_shutdown=3,  # live-feed clients reconnect with Last-Event-ID
     )
 
 
@@ -89,25 +92,14 @@ def rebuild(database_url: str | None) -> None:
     """Replay the whole log into every read model, and report what it holds."""
     storage = _open(database_url)
     try:
-        streams: dict[str, list[Any]] = {}
-        everything: list[Any] = []
-        after = 0
-        with tqdm(desc="reading the log", unit=" events", file=sys.stderr) as bar:
-            while page := storage.store.select(after=after, limit=MAX_PAGE):
-                for record in page:
-                    streams.setdefault(record.town, []).append(record)
-                everything.extend(page)
-                after = page[-1].position
-                bar.update(len(page))
-        anomalies = 0
-        for slug, records in tqdm(streams.items(), desc="folding towns", file=sys.stderr):
-            anomalies += len(fold(town.TownState(slug), town.evolve, facts(records)).anomalies)
-        ledger = fold(captives.empty_ledger(), captives.evolve, facts(everything))
+        now = system_clock()
+        with tqdm(desc="replaying the log", unit=" events", file=sys.stderr) as bar:
+            rebuilt = Reads(storage.store).rebuild(Moment(now, now), progress=bar.update)
     finally:
         storage.close()
     click.echo(
-        f"{len(everything)} events, {len(streams)} towns ({anomalies} anomalies), "
-        f"{len(ledger.groups)} captive groups"
+        f"{rebuilt.events} events, {len(rebuilt.towns)} towns, "
+        f"{len(rebuilt.ledger.groups)} captive groups, {rebuilt.anomalies} anomalies"
     )
 
 
@@ -118,7 +110,12 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--role", required=True, type=click.Choice([role.name for role in Role]))
-@click.option("--label", required=True, help="who the key is for; goes into recorded_by")
+@click.option(
+    "--label",
+    required=True,
+    callback=lambda _ctx, _param, value: _label(value),
+    help=f"who the key is for; goes into recorded_by (at most {MAX_LABEL} characters)",
+)
 @_DATABASE_URL
 def create_key(role: str, label: str, database_url: str | None) -> None:
     """Create an API key and print it once; only its hash is stored."""
@@ -130,6 +127,12 @@ def create_key(role: str, label: str, database_url: str | None) -> None:
         storage.close()
     click.echo(key)
     click.echo(f"{role} key for {label!r}: keep it now, it is not shown again", err=True)
+
+
+def _label(value: str) -> str:
+    if not 0 < len(value.strip()) <= MAX_LABEL:
+        raise click.BadParameter(f"a label has 1 to {MAX_LABEL} characters")
+    return value.strip()
 
 
 def _where(settings: Settings) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from events.signal import AppendSignal
 from events.store import EventStore
 from service.auth import Gate
 from service.reads import Reads
@@ -14,7 +15,7 @@ from service.writes import Writes
 
 @dataclass(frozen=True, slots=True)
 class Container:
-    """The app's parts: its store, the read and write services, the gate and the clock."""
+    """The app's parts: store, read and write services, gate, clock, and append wake-ups."""
 
     store: EventStore
     store_name: str
@@ -22,3 +23,4 @@ class Container:
     writes: Writes
     gate: Gate
     clock: Callable[[], datetime]
+    signal: AppendSignal

@@ -55,9 +55,9 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="at most this many r
 
 
 def moment(parts: Parts, as_of: AsOf = None, known_at: KnownAt = None) -> Moment:
-    """The read's two clocks; both default to now."""
+    """The read's two clocks; both default to now, and `known_at` is applied as given."""
     now = parts.clock()
-    return Moment(as_of or now, known_at, now)
+    return Moment(as_of or now, known_at or now)
 
 
 At = Annotated[Moment, Depends(moment)]

@@ -44,5 +44,10 @@ def start_of_day(value: object) -> datetime:
     return _parse(value, _START_OF_DAY)
 
 
+def utc(moment: datetime) -> str:
+    """An aware datetime as ISO 8601 in UTC with `Z`, as every response gives times."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 Moment = Annotated[datetime, BeforeValidator(end_of_day)]
 StartMoment = Annotated[datetime, BeforeValidator(start_of_day)]

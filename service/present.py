@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,7 +14,7 @@ from starlette.responses import Response
 from events.record import Record
 from projections.audit import Audited
 from projections.history import Change
-from projections.replay import Fact
+from service.moments import utc
 
 
 class JSONResponse(Response):
@@ -24,11 +24,6 @@ class JSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
-
-
-def utc(moment: datetime) -> str:
-    """An aware datetime as ISO 8601 in UTC with `Z`."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def record_json(record: Record) -> dict[str, Any]:
@@ -49,16 +44,15 @@ def audited_json(entry: Audited) -> dict[str, Any]:
     return body
 
 
-def fact_json(fact: Fact) -> dict[str, Any]:
-    """A report as it folds: its record with the event as last corrected, and that correction."""
-    body = record_json(dataclasses.replace(fact.record, event=fact.event))
-    body["correction"] = None if fact.corrected_by is None else str(fact.corrected_by)
-    return body
-
-
 def change_json(change: Change) -> dict[str, Any]:
-    """One history entry."""
-    return {"event": fact_json(change.fact), "changed": jsonable(change.changed)}
+    """One history entry: the report as it folds (as last corrected), that correction's id,
+    and the town-state fields it changed."""
+    fact = change.fact
+    return {
+        "event": record_json(dataclasses.replace(fact.record, event=fact.event)),
+        "correction": None if fact.corrected_by is None else str(fact.corrected_by),
+        "changed": jsonable(change.changed),
+    }
 
 
 def jsonable(value: Any) -> Any:

@@ -3,38 +3,70 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from events.errors import NotFound
-from events.kinds import CAPTIVE_KINDS, CORRECTION_KINDS
+from events.errors import InvalidEvent, NotFound
+from events.kinds import CAPTIVE_KINDS, CORRECTION_KINDS, KINDS
 from events.record import Record
 from events.store import MAX_PAGE, EventStore
-from projections import captives, town
+from projections import captives as ledger_folds
+from projections import town as town_folds
+from projections.anomalies import Anomaly
 from projections.audit import Audited, audited
+from projections.captives import CaptiveGroup, GroupStatus, Ledger, Remains
 from projections.casualties import GroupBy, Tally, casualties
 from projections.history import Change, history
 from projections.replay import facts, fold
+from projections.town import Status, TownState
+from service.moments import utc
 
 
 @dataclass(frozen=True, slots=True)
 class Moment:
-    """The two clocks of a read: valid time `as_of`, transaction time `known_at`.
-
-    `known_at` None reads everything recorded so far; `now` is what to report for it.
-    """
+    """The two clocks of a read: valid time `as_of` and transaction time `known_at`."""
 
     as_of: datetime
-    known_at: datetime | None
-    now: datetime
+    known_at: datetime
 
-    @property
-    def shown_known_at(self) -> datetime:
-        """`known_at` as the response reports it."""
-        return self.known_at or self.now
+
+@dataclass(frozen=True, slots=True)
+class TownView:
+    """A town's folded state with what the read adds: its version and captives held there."""
+
+    state: TownState
+    version: int
+    captives_held: int
+    at: Moment
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerView:
+    """The captive groups asked for, all remains, totals over every group, and anomalies."""
+
+    groups: list[CaptiveGroup]
+    remains: tuple[Remains, ...]
+    totals: dict[str, object]
+    anomalies: tuple[Anomaly, ...]
+    at: Moment
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What a full replay of the log found."""
+
+    events: int
+    towns: list[TownView]
+    ledger: Ledger
+    anomalies: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        count = sum(len(view.state.anomalies) for view in self.towns)
+        count += len(self.ledger.anomalies)
+        count += sum(len(group.anomalies) for group in self.ledger.groups.values())
+        object.__setattr__(self, "anomalies", count)
 
 
 class Reads:
@@ -43,50 +75,76 @@ class Reads:
     def __init__(self, store: EventStore) -> None:
         self._store = store
 
-    def town(self, slug: str, at: Moment) -> dict[str, Any]:
+    def town(self, slug: str, at: Moment) -> TownView:
         """The town's state; NotFound if no record of it is known at `known_at`."""
-        stream = list(self._all(at, town=slug))
+        stream = list(self._all(at.known_at, town=slug))
         if not stream:
-            raise NotFound(f"no record of town {slug!r} is known at {at.shown_known_at}")
-        state = fold(town.TownState(slug), town.evolve, facts(stream, at.as_of))
-        return _town_fields(state, stream[-1].version, self._ledger(at).held_at(slug), at)
+            raise NotFound(f"no record of town {slug!r} is known at {utc(at.known_at)}")
+        ledger = self._ledger(at)
+        return _view(slug, stream, ledger, at)
 
     def towns(
-        self, at: Moment, province: str | None, side: str | None, status: str | None
-    ) -> list[dict[str, Any]]:
+        self,
+        at: Moment,
+        province: str | None = None,
+        side: str | None = None,
+        status: Status | None = None,
+    ) -> list[TownView]:
         """Every town known at `known_at`, as of `as_of`, filtered."""
+        return [
+            view
+            for view in self.rebuild(at).towns
+            if (province is None or view.state.province == province)
+            and (side is None or (view.state.controller and view.state.controller.side == side))
+            and (status is None or view.state.status == status)
+        ]
+
+    def rebuild(self, at: Moment, progress: Callable[[int], object] | None = None) -> Rebuilt:
+        """Every town and the ledger, from one pass over the log; `progress(n)` per page."""
         streams: dict[str, list[Record]] = {}
-        for record in self._all(at):
+        everything: list[Record] = []
+        for record in self._all(at.known_at, progress=progress):
             streams.setdefault(record.town, []).append(record)
-        ledger = self._ledger(at)
-        found = []
-        for slug in sorted(streams):
-            state = fold(town.TownState(slug), town.evolve, facts(streams[slug], at.as_of))
-            if province is not None and state.province != province:
-                continue
-            if side is not None and (state.controller is None or state.controller.side != side):
-                continue
-            if status is not None and state.status != status:
-                continue
-            version = streams[slug][-1].version
-            found.append(_town_fields(state, version, ledger.held_at(slug), at))
-        return found
+            everything.append(record)
+        ledger = fold(ledger_folds.empty_ledger(), ledger_folds.evolve, facts(everything, at.as_of))
+        views = [_view(slug, streams[slug], ledger, at) for slug in sorted(streams)]
+        return Rebuilt(len(everything), views, ledger)
 
     def history(self, slug: str, at: Moment) -> list[Change]:
         """The town's timeline in occurred order, each entry with what it changed."""
-        if self._store.version(slug, at.known_at) == 0:
-            raise NotFound(f"no record of town {slug!r} is known at {at.shown_known_at}")
-        return history(slug, facts(self._all(at, town=slug), at.as_of))
+        stream = list(self._all(at.known_at, town=slug))
+        if not stream:
+            raise NotFound(f"no record of town {slug!r} is known at {utc(at.known_at)}")
+        return history(slug, facts(stream, at.as_of))
 
-    def ledger(self, at: Moment) -> captives.Ledger:
-        """The captive ledger as of `as_of`, as known at `known_at`."""
-        return self._ledger(at)
+    def captives(
+        self,
+        at: Moment,
+        status: GroupStatus | None = None,
+        holder_side: str | None = None,
+    ) -> LedgerView:
+        """The captive ledger as of `as_of`, as known at `known_at`; groups filtered."""
+        ledger = self._ledger(at)
+        groups = [
+            group
+            for group in ledger.groups.values()
+            if (status is None or group.status == status)
+            and (holder_side is None or group.holder.side == holder_side)
+        ]
+        return LedgerView(groups, ledger.remains, totals(ledger), ledger.anomalies, at)
+
+    def captive_group(self, group: str, at: Moment) -> CaptiveGroup:
+        """One captive group; NotFound if none of that name is known."""
+        found = self._ledger(at).groups.get(group)
+        if found is None:
+            raise NotFound(f"no captive group {group!r} is known as of {utc(at.as_of)}")
+        return found
 
     def casualties(
         self, at: Moment, group_by: GroupBy, since: datetime | None, until: datetime | None
     ) -> list[Tally]:
         """Fatality sums per group over the events folded at this moment."""
-        return casualties(facts(self._all(at), at.as_of), group_by, since, until)
+        return casualties(facts(self._all(at.known_at), at.as_of), group_by, since, until)
 
     def log(
         self,
@@ -94,9 +152,12 @@ class Reads:
         limit: int,
         known_at: datetime | None,
         town: str | None = None,
-        kinds: Collection[str] | None = None,
+        kind: str | None = None,
     ) -> list[Audited]:
         """A page of records in position order, each with its known amendments."""
+        if kind is not None and kind not in KINDS:
+            raise InvalidEvent(f"unknown kind {kind!r}", loc=("query", "kind"))
+        kinds = None if kind is None else {kind}
         page = self._store.select(
             after=after, limit=limit, town=town, kinds=kinds, known_at=known_at
         )
@@ -111,28 +172,42 @@ class Reads:
 
     def _audit(self, page: list[Record], known_at: datetime | None) -> list[Audited]:
         ids = [record.id for record in page if record.kind not in CORRECTION_KINDS]
-        amendments = self._store.select(targets=ids, known_at=known_at) if ids else []
+        amendments = list(self._all(known_at, targets=ids)) if ids else []
         return audited(page, amendments)
 
-    def _ledger(self, at: Moment) -> captives.Ledger:
-        relevant = self._all(at, kinds=CAPTIVE_KINDS | CORRECTION_KINDS)
-        return fold(captives.empty_ledger(), captives.evolve, facts(relevant, at.as_of))
+    def _ledger(self, at: Moment) -> Ledger:
+        relevant = self._all(at.known_at, kinds=CAPTIVE_KINDS | CORRECTION_KINDS)
+        return fold(ledger_folds.empty_ledger(), ledger_folds.evolve, facts(relevant, at.as_of))
 
     def _all(
-        self, at: Moment, town: str | None = None, kinds: Collection[str] | None = None
+        self,
+        known_at: datetime | None,
+        *,
+        town: str | None = None,
+        kinds: Collection[str] | None = None,
+        targets: Collection[UUID] | None = None,
+        progress: Callable[[int], object] | None = None,
     ) -> Iterator[Record]:
+        """Every record matching the filters, read a bounded page at a time."""
         after = 0
         while True:
             page = self._store.select(
-                after=after, limit=MAX_PAGE, town=town, kinds=kinds, known_at=at.known_at
+                after=after,
+                limit=MAX_PAGE,
+                town=town,
+                kinds=kinds,
+                targets=targets,
+                known_at=known_at,
             )
             yield from page
+            if progress is not None:
+                progress(len(page))
             if len(page) < MAX_PAGE:
                 return
             after = page[-1].position
 
 
-def totals(ledger: captives.Ledger) -> dict[str, Any]:
+def totals(ledger: Ledger) -> dict[str, object]:
     """Ledger totals: counts, captives held by holder side, groups by status."""
     groups = list(ledger.groups.values())
     by_side: Counter[str] = Counter()
@@ -151,14 +226,6 @@ def totals(ledger: captives.Ledger) -> dict[str, Any]:
     }
 
 
-def _town_fields(
-    state: town.TownState, version: int, captives_held: int, at: Moment
-) -> dict[str, Any]:
-    shown = {f.name: getattr(state, f.name) for f in fields(state)}
-    return {
-        **shown,
-        "as_of": at.as_of,
-        "known_at": at.shown_known_at,
-        "version": version,
-        "captives_held": captives_held,
-    }
+def _view(slug: str, stream: list[Record], ledger: Ledger, at: Moment) -> TownView:
+    state = fold(TownState(slug), town_folds.evolve, facts(stream, at.as_of))
+    return TownView(state, stream[-1].version, ledger.held_at(slug), at)

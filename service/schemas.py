@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from dataclasses import fields
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -11,6 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
 
 from events.kinds import KINDS, Event
 from events.values import Actor, Certainty, Estimate, Source, Term
+from projections.captives import GroupStatus, Role
+from projections.casualties import GroupBy
+from projections.town import Status
+from service.reads import LedgerView, TownView
 
 # Requests
 
@@ -148,7 +153,7 @@ class TownPublic(Public):
     as_of: datetime
     known_at: datetime
     version: int
-    status: Literal["unknown", "controlled", "contested", "truce"]
+    status: Status
     controller: ControllerPublic | None
     besieged_by: list[Actor]
     forces_present: list[Actor]
@@ -161,6 +166,20 @@ class TownPublic(Public):
     evidence: EvidencePublic
     anomalies: list[AnomalyPublic]
 
+    @classmethod
+    def of(cls, view: TownView) -> TownPublic:
+        """The response for a folded town."""
+        state = view.state
+        return cls.model_validate(
+            {
+                **{f.name: getattr(state, f.name) for f in fields(state)},
+                "as_of": view.at.as_of,
+                "known_at": view.at.known_at,
+                "version": view.version,
+                "captives_held": view.captives_held,
+            }
+        )
+
 
 class TownsPublic(BaseModel):
     data: list[TownPublic]
@@ -170,8 +189,9 @@ class TownsPublic(BaseModel):
 
 
 class ChangePublic(BaseModel):
-    event: RecordPublic
-    changed: dict[str, Any]
+    event: RecordPublic = Field(description="the report as it folds: as last corrected")
+    correction: UUID | None = Field(description="the correction it folds as, if any")
+    changed: dict[str, Any] = Field(description="the town-state fields it set, new values")
 
 
 class HistoryPublic(BaseModel):
@@ -183,7 +203,7 @@ class HistoryPublic(BaseModel):
 
 class CustodyPublic(Public):
     holder: Actor
-    role: Literal["party", "neutral", "intermediary"]
+    role: Role
     since: datetime
     event: UUID
 
@@ -193,7 +213,7 @@ class CaptiveGroupPublic(Public):
 
     group: str
     holder: Actor
-    role: Literal["party", "neutral", "intermediary"]
+    role: Role
     held_at: str
     affiliation: Actor
     description: str | None
@@ -201,15 +221,16 @@ class CaptiveGroupPublic(Public):
     held: int
     released: int
     killed: int
-    status: Literal["held", "with_intermediary", "released", "killed", "resolved"]
+    status: GroupStatus
     custody: list[CustodyPublic]
     anomalies: list[AnomalyPublic]
     split_from: str | None = Field(description="the group this one was split from, if any")
 
 
 class RemainsPublic(Public):
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True, validate_by_alias=True)
     count: int
-    from_: Actor = Field(serialization_alias="from")
+    from_: Actor = Field(alias="from")
     to: Actor
     via: Actor | None
     town: str
@@ -238,6 +259,20 @@ class LedgerPublic(BaseModel):
     totals: CaptiveTotals
     anomalies: list[AnomalyPublic]
 
+    @classmethod
+    def of(cls, view: LedgerView) -> LedgerPublic:
+        """The response for a folded ledger."""
+        return cls.model_validate(
+            {
+                "as_of": view.at.as_of,
+                "known_at": view.at.known_at,
+                "groups": [CaptiveGroupPublic.model_validate(g) for g in view.groups],
+                "remains": [RemainsPublic.model_validate(r) for r in view.remains],
+                "totals": view.totals,
+                "anomalies": [AnomalyPublic.model_validate(a) for a in view.anomalies],
+            }
+        )
+
 
 class TallyPublic(Public):
     key: str
@@ -250,7 +285,7 @@ class TallyPublic(Public):
 class CasualtiesPublic(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    group_by: Literal["town", "province", "side", "month"]
+    group_by: GroupBy
     from_: datetime | None = Field(serialization_alias="from")
     to: datetime | None
     as_of: datetime

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from events.errors import InvalidEvent, NotFound
+from events.errors import BatchRejected, InvalidEvent, NotFound, SitrepError
 from events.kinds import (
     Correction,
     ReportCorrected,
@@ -44,6 +44,17 @@ class Writes:
                 )
             pending = [Pending(only.event, if_match)]
         return self._store.append(pending, caller.label)
+
+    def append_batch(
+        self, batch: Sequence[ReportedEvent | Correction], caller: Caller
+    ) -> list[Appended]:
+        """Append a batch; any event's failure says its index, even in a batch of one."""
+        try:
+            return self.append(batch, caller)
+        except (BatchRejected, Forbidden):
+            raise
+        except SitrepError as error:
+            raise BatchRejected(0, error) from error
 
     def retract(self, target: UUID, body: RetractionCreate, caller: Caller) -> Appended:
         """Append a retraction of `target`; NotFound if there is no such report."""

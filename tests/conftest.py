@@ -64,7 +64,7 @@ def postgres_url(postgres_server: str) -> str:
     """The session's PostgreSQL database, emptied before the test."""
     engine = create_engine(postgres_server)
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS events, api_keys CASCADE"))
+        conn.execute(text("DROP TABLE IF EXISTS events, api_keys, alembic_version CASCADE"))
     engine.dispose()
     return postgres_server
 

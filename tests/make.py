@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from events.kinds import Correction, ReportedEvent, is_correction, parse_event
 from events.record import Record
@@ -91,10 +91,9 @@ def record(
     version: int | None = None,
 ) -> Record:
     """A record as a store would make it, for folding without a store."""
-    from events.ids import uuid7
 
     if event.id is None:
-        event = event.model_copy(update={"id": uuid7()})
+        event = event.model_copy(update={"id": uuid4()})
     if event.town is None:
         event = event.model_copy(update={"town": TOWN})
     if event.occurred_at is None:

@@ -1,6 +1,6 @@
 """The SQL store: the only code that speaks SQL (SQLAlchemy Core; SQLite and PostgreSQL)."""
 
-from events.sql.engine import connect
+from events.sql.database import connect
 from events.sql.keys import SqlKeyRing
 from events.sql.store import SqlEventStore
 

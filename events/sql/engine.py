@@ -6,43 +6,29 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from events.errors import InvalidDatabaseUrl, StoreUnavailable
-from events.sql.schema import metadata
+from events.errors import InvalidDatabaseUrl
 
 WRITE = {"sitrep_write": True}
 """Execution options of a connection that will append: it takes the write lock at BEGIN."""
 
 
-def connect(url: str, *, create_schema: bool = True) -> Engine:
-    """An engine for `url` (sqlite:///… or postgresql+psycopg://…), schema created if asked.
-
-    Raises InvalidDatabaseUrl for a URL sitrep cannot use, StoreUnavailable when
-    the database does not answer.
-    """
+def create(url: str) -> Engine:
+    """An engine for `url` (sqlite or postgresql+psycopg); InvalidDatabaseUrl if unusable."""
     try:
         if make_url(url).get_backend_name() == "sqlite":
-            engine = _sqlite_engine(url)
-        else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            return _sqlite_engine(url)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     except (ArgumentError, NoSuchModuleError) as error:
         raise InvalidDatabaseUrl(
-            f"cannot use database URL {_redacted(url)!r}: {error}; expected sqlite:///FILE "
+            f"cannot use database URL {redacted(url)!r}: {error}; expected sqlite:///FILE "
             "or postgresql+psycopg://USER@HOST:PORT/DATABASE"
         ) from error
-    if create_schema:
-        try:
-            metadata.create_all(engine)
-        except (OperationalError, InterfaceError) as error:
-            engine.dispose()
-            raise StoreUnavailable(
-                f"the database at {_redacted(url)!r} did not answer: {error.orig}"
-            ) from error
-    return engine
 
 
-def _redacted(url: str) -> str:
+def redacted(url: str) -> str:
+    """The URL with its password hidden, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:

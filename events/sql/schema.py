@@ -1,11 +1,10 @@
-"""Tables, and the triggers that make the log append-only in the database itself."""
+"""The tables as the queries see them; migrations/ creates them and the triggers."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
-    DDL,
     BigInteger,
     Column,
     Index,
@@ -17,7 +16,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    event,
 )
 
 metadata = MetaData()
@@ -51,28 +49,6 @@ api_keys = Table(
     Column("label", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
-
-_SQLITE_GUARDS = [
-    DDL(  # type: ignore[no-untyped-call]
-        f"CREATE TRIGGER IF NOT EXISTS events_append_only_{verb.lower()} BEFORE {verb} ON events "
-        "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"
-    )
-    for verb in ("UPDATE", "DELETE")
-]
-_POSTGRES_GUARDS = [
-    DDL(  # type: ignore[no-untyped-call]
-        "CREATE OR REPLACE FUNCTION events_append_only() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN RAISE EXCEPTION 'the event log is append-only'; END $$"
-    ),
-    DDL(  # type: ignore[no-untyped-call]
-        "CREATE OR REPLACE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE "
-        "ON events FOR EACH STATEMENT EXECUTE FUNCTION events_append_only()"
-    ),
-]
-for _guard in _SQLITE_GUARDS:
-    event.listen(events, "after_create", _guard.execute_if(dialect="sqlite"))
-for _guard in _POSTGRES_GUARDS:
-    event.listen(events, "after_create", _guard.execute_if(dialect="postgresql"))
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)

@@ -5,34 +5,66 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Engine, Row, func, insert, select, text
+from sqlalchemy import Engine, Row, Select, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from events.appending import plan_append
 from events.codec import SCHEMA_VERSION, decode_event, encode_body
 from events.errors import StoreUnavailable
-from events.ids import uuid7
 from events.record import Record
 from events.sql.engine import WRITE
 from events.sql.schema import events, from_micros, to_micros
 from events.store import MAX_PAGE, Appended, Pending
 
 _APPEND_ATTEMPTS = 3
+LOCK_TIMEOUT = "10s"
+
+
+class TransactionView:
+    """The LogView of plan_append, read inside the append's own transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def find(self, event_id: UUID) -> Record | None:
+        row = self._conn.execute(select(events).where(events.c.id == event_id)).first()
+        return None if row is None else _record(row)
+
+    def version(self, town: str) -> int:
+        return int(self._conn.execute(_version_query(town)).scalar_one())
+
+    def retraction_of(self, target: UUID) -> UUID | None:
+        query = select(events.c.id).where(
+            events.c.target == target, events.c.kind == "report.retracted"
+        )
+        found: UUID | None = self._conn.execute(query.limit(1)).scalar()
+        return found
+
+    def last_position(self) -> int:
+        return int(
+            self._conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
+        )
+
+    def last_recorded_at(self) -> datetime | None:
+        query = select(events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
+        micros = self._conn.execute(query).scalar()
+        return None if micros is None else from_micros(micros)
 
 
 class SqlEventStore:
     """An EventStore on one SQL database; appends are serialised so positions commit in order."""
 
-    def __init__(
-        self, engine: Engine, clock: Callable[[], datetime], new_id: Callable[[], UUID] = uuid7
-    ) -> None:
+    view: ClassVar[type[TransactionView]] = TransactionView
+    """How the append reads the log inside its transaction (a test may plan on a stale one)."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
         self._engine = engine
         self._clock = clock
-        self._new_id = new_id
         self._postgres = engine.dialect.name == "postgresql"
 
     def append(self, pending: Sequence[Pending], recorded_by: str) -> list[Appended]:
@@ -52,13 +84,11 @@ class SqlEventStore:
             if self._postgres:
                 # Without the lock, a later transaction could commit a lower position
                 # after a reader has paged past it; EXCLUSIVE still lets readers in.
+                # A writer stuck behind it gives up (503) rather than hang forever.
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
                 conn.exec_driver_sql("LOCK TABLE events IN EXCLUSIVE MODE")
             outcomes = plan_append(
-                _TransactionView(conn),
-                pending,
-                recorded_by=recorded_by,
-                now=self._clock(),
-                new_id=self._new_id,
+                self.view(conn), pending, recorded_by=recorded_by, now=self._clock()
             )
             rows = [_row(outcome.record) for outcome in outcomes if outcome.created]
             if rows:
@@ -97,19 +127,11 @@ class SqlEventStore:
 
     def version(self, town: str, known_at: datetime | None = None) -> int:
         """The town stream's version as known at `known_at` (0: no record)."""
-        query = select(func.coalesce(func.max(events.c.version), 0)).where(events.c.town == town)
+        query = _version_query(town)
         if known_at is not None:
             query = query.where(events.c.recorded_at <= to_micros(known_at))
         with self._connection() as conn:
             return int(conn.execute(query).scalar_one())
-
-    def towns(self, known_at: datetime | None = None) -> list[str]:
-        """Every town with a record known at `known_at`, sorted."""
-        query = select(events.c.town).distinct().order_by(events.c.town)
-        if known_at is not None:
-            query = query.where(events.c.recorded_at <= to_micros(known_at))
-        with self._connection() as conn:
-            return list(conn.execute(query).scalars())
 
     def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers."""
@@ -125,38 +147,12 @@ class SqlEventStore:
                 yield conn
         except (OperationalError, InterfaceError) as error:
             raise StoreUnavailable(f"the database did not answer: {error.orig}") from error
+        except PoolTimeout as error:
+            raise StoreUnavailable(f"no database connection was free: {error}") from error
 
 
-class _TransactionView:
-    """The LogView of plan_append, read inside the append's own transaction."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-
-    def find(self, event_id: UUID) -> Record | None:
-        row = self._conn.execute(select(events).where(events.c.id == event_id)).first()
-        return None if row is None else _record(row)
-
-    def version(self, town: str) -> int:
-        query = select(func.coalesce(func.max(events.c.version), 0)).where(events.c.town == town)
-        return int(self._conn.execute(query).scalar_one())
-
-    def retraction_of(self, target: UUID) -> UUID | None:
-        query = select(events.c.id).where(
-            events.c.target == target, events.c.kind == "report.retracted"
-        )
-        found: UUID | None = self._conn.execute(query.limit(1)).scalar()
-        return found
-
-    def last_position(self) -> int:
-        return int(
-            self._conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
-        )
-
-    def last_recorded_at(self) -> datetime | None:
-        query = select(events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
-        micros = self._conn.execute(query).scalar()
-        return None if micros is None else from_micros(micros)
+def _version_query(town: str) -> Select[int]:
+    return select(func.coalesce(func.max(events.c.version), 0)).where(events.c.town == town)
 
 
 def _row(record: Record) -> dict[str, Any]:

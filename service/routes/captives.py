@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from events.errors import NotFound
+from projections.captives import GroupStatus
 from projections.casualties import GroupBy
 from service.deps import AsReader, At, Parts
 from service.moments import Moment, StartMoment
-from service.reads import totals
-from service.schemas import (
-    AnomalyPublic,
-    CaptiveGroupPublic,
-    CasualtiesPublic,
-    LedgerPublic,
-    RemainsPublic,
-    TallyPublic,
-)
+from service.schemas import CaptiveGroupPublic, CasualtiesPublic, LedgerPublic, TallyPublic
 
 router = APIRouter(tags=["captives"])
-GroupStatus = Literal["held", "with_intermediary", "released", "killed", "resolved"]
 
 
 @router.get("/captives", response_model=LedgerPublic)
@@ -32,35 +23,18 @@ def get_captives(
     status: GroupStatus | None = None,
     holder_side: str | None = None,
 ) -> LedgerPublic:
-    """Every captive group, the remains handed over, and totals."""
-    ledger = parts.reads.ledger(at)
-    groups = [
-        CaptiveGroupPublic.model_validate(group)
-        for group in ledger.groups.values()
-        if (status is None or group.status == status)
-        and (holder_side is None or group.holder.side == holder_side)
-    ]
-    return LedgerPublic.model_validate(
-        {
-            "as_of": at.as_of,
-            "known_at": at.shown_known_at,
-            "groups": groups,
-            "remains": [RemainsPublic.model_validate(r) for r in ledger.remains],
-            "totals": totals(ledger),
-            "anomalies": [AnomalyPublic.model_validate(a) for a in ledger.anomalies],
-        }
-    )
+    """Captive groups (filtered), the remains handed over, and totals over every group."""
+    return LedgerPublic.of(parts.reads.captives(at, status, holder_side))
 
 
 @router.get(
-    "/captives/{group}", response_model=CaptiveGroupPublic, responses={404: {"description": ""}}
+    "/captives/{group}",
+    response_model=CaptiveGroupPublic,
+    responses={404: {"description": "no such group is known"}},
 )
 def get_captive_group(group: str, parts: Parts, _caller: AsReader, at: At) -> CaptiveGroupPublic:
     """One captive group with its custody chain."""
-    found = parts.reads.ledger(at).groups.get(group)
-    if found is None:
-        raise NotFound(f"no captive group {group!r} is known as of {at.as_of}")
-    return CaptiveGroupPublic.model_validate(found)
+    return CaptiveGroupPublic.model_validate(parts.reads.captive_group(group, at))
 
 
 @router.get("/casualties", response_model=CasualtiesPublic)
@@ -79,6 +53,6 @@ def get_casualties(
         from_=from_,
         to=to,
         as_of=at.as_of,
-        known_at=at.shown_known_at,
+        known_at=at.known_at,
         data=[TallyPublic.model_validate(t) for t in tallies],
     )

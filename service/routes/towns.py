@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from projections.town import Status
 from service.deps import After, AsReader, At, KnownAt, Limit, Parts
-from service.present import JSONResponse, audited_json, change_json, utc
+from service.moments import utc
+from service.present import JSONResponse, audited_json, change_json
 from service.schemas import HistoryPublic, RecordsPublic, TownPublic, TownsPublic
 
 router = APIRouter(prefix="/towns", tags=["towns"])
@@ -24,17 +26,17 @@ def get_towns(
     at: At,
     province: str | None = None,
     side: str | None = None,
-    status: Literal["unknown", "controlled", "contested", "truce"] | None = None,
+    status: Status | None = None,
 ) -> TownsPublic:
     """Every town's state, filtered by province, controlling side or status."""
-    towns = [TownPublic.model_validate(t) for t in parts.reads.towns(at, province, side, status)]
-    return TownsPublic(data=towns, count=len(towns), as_of=at.as_of, known_at=at.shown_known_at)
+    towns = [TownPublic.of(view) for view in parts.reads.towns(at, province, side, status)]
+    return TownsPublic(data=towns, count=len(towns), as_of=at.as_of, known_at=at.known_at)
 
 
 @router.get("/{town}", response_model=TownPublic, responses=_UNKNOWN_TOWN)
 def get_town(town: str, parts: Parts, _caller: AsReader, at: At, response: Response) -> TownPublic:
     """One town's state; its ETag is the stream version as known at `known_at`."""
-    state = TownPublic.model_validate(parts.reads.town(town, at))
+    state = TownPublic.of(parts.reads.town(town, at))
     response.headers["ETag"] = f'"{state.version}"'
     return state
 
@@ -47,7 +49,7 @@ def get_history(town: str, parts: Parts, _caller: AsReader, at: At) -> Response:
         {
             "town": town,
             "as_of": utc(at.as_of),
-            "known_at": utc(at.shown_known_at),
+            "known_at": utc(at.known_at),
             "data": [change_json(change) for change in changes],
         }
     )

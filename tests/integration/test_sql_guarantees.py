@@ -5,14 +5,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from events.errors import IdConflict, VersionConflict
-from events.ids import uuid7
 from events.sql import SqlEventStore, connect
+from events.sql.store import TransactionView
 from events.store import Appended, Pending
 from tests.clock import FakeClock
 from tests.make import REBELS, event
@@ -73,7 +74,7 @@ def test_concurrent_writers_with_one_expected_version_have_exactly_one_winner(
 def test_the_same_id_posted_concurrently_is_stored_once(engine: Engine, clock: FakeClock) -> None:
     store = SqlEventStore(engine, clock)
     sent = event("checkpoint.seized", checkpoint="AFI post", by=REBELS).model_copy(
-        update={"id": uuid7()}
+        update={"id": uuid4()}
     )
 
     outcomes = race(lambda i: store.append([Pending(sent)], f"writer-{i}")[0])
@@ -100,7 +101,7 @@ def test_concurrent_writers_on_many_towns_leave_gap_free_streams(
 
     records = store.select()
     assert [r.position for r in records] == list(range(1, WRITERS * 10 + 1))
-    for town in store.towns():
+    for town in {r.town for r in records}:
         versions = [r.version for r in store.select(town=town)]
         assert versions == list(range(1, len(versions) + 1))
 
@@ -128,7 +129,7 @@ def test_an_id_conflict_stores_nothing_on_disk(
 ) -> None:
     store = SqlEventStore(engine, clock)
     sent = event("checkpoint.seized", checkpoint="AFI post", by=REBELS).model_copy(
-        update={"id": uuid7()}
+        update={"id": uuid4()}
     )
     store.append([Pending(sent)], "alice")
 
@@ -138,3 +139,36 @@ def test_an_id_conflict_stores_nothing_on_disk(
     fresh = connect(database_url)
     assert len(SqlEventStore(fresh, clock).select()) == 1
     fresh.dispose()
+
+
+class StaleOnce(TransactionView):
+    """A view that misses every record the first time it is asked: a writer with stale eyes."""
+
+    blind = True
+
+    def version(self, town: str) -> int:
+        if StaleOnce.blind:
+            StaleOnce.blind = False
+            return 0
+        return super().version(town)
+
+
+class StaleStore(SqlEventStore):
+    view = StaleOnce
+
+
+def test_a_writer_planning_on_a_stale_view_is_stopped_by_the_database(
+    engine: Engine, clock: FakeClock
+) -> None:
+    SqlEventStore(engine, clock).append(
+        [Pending(event("checkpoint.seized", checkpoint="AFI post", by=REBELS))], "alice"
+    )
+    StaleOnce.blind = True
+    stale = StaleStore(engine, clock)
+
+    with pytest.raises(VersionConflict) as refused:
+        stale.append([Pending(event("clash", sides=[REBELS]), expected_version=0)], "bob")
+
+    assert not StaleOnce.blind, "the stale plan was tried, hit UNIQUE(town, version), re-planned"
+    assert refused.value.current == 1
+    assert [r.version for r in stale.select()] == [1]

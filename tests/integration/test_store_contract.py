@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import uuid4
 
 import pytest
 
@@ -14,7 +15,6 @@ from events.errors import (
     UnknownTarget,
     VersionConflict,
 )
-from events.ids import uuid7
 from events.kinds import ReportCorrected
 from events.store import MAX_PAGE, EventStore, Pending
 from tests.clock import FakeClock
@@ -46,7 +46,7 @@ def test_a_record_reads_back_as_it_was_written(store: EventStore, clock: FakeClo
 
 
 def test_an_identical_retry_returns_the_original_and_stores_nothing(store: EventStore) -> None:
-    sent = seized().event.model_copy(update={"id": uuid7()})
+    sent = seized().event.model_copy(update={"id": uuid4()})
     [first] = store.append([Pending(sent)], "alice")
 
     [again] = store.append([Pending(sent, expected_version=0)], "bob")
@@ -57,7 +57,7 @@ def test_an_identical_retry_returns_the_original_and_stores_nothing(store: Event
 
 
 def test_the_same_id_with_other_content_is_a_conflict(store: EventStore) -> None:
-    sent = seized().event.model_copy(update={"id": uuid7()})
+    sent = seized().event.model_copy(update={"id": uuid4()})
     store.append([Pending(sent)], "alice")
 
     with pytest.raises(IdConflict):
@@ -94,11 +94,11 @@ def test_a_batch_with_one_bad_event_stores_nothing(store: EventStore) -> None:
 
     assert refused.value.index == 1
     assert isinstance(refused.value.cause, VersionConflict)
-    assert store.towns() == ["karak-sharqi"]
+    assert {r.town for r in store.select()} == {"karak-sharqi"}
 
 
 def test_a_later_event_in_a_batch_may_amend_an_earlier_one(store: EventStore) -> None:
-    first = seized().event.model_copy(update={"id": uuid7()})
+    first = seized().event.model_copy(update={"id": uuid4()})
     assert first.id is not None
 
     outcomes = store.append([Pending(first), Pending(retraction(first.id))], "editor")
@@ -133,7 +133,7 @@ def test_select_filters_by_position_town_kind_and_known_time(
     assert [r.position for r in store.select(kinds={"clash"})] == [3]
     assert [r.position for r in store.select(known_at=before)] == [1, 2]
     assert store.version("karak-sharqi", known_at=before) == 1
-    assert store.towns(known_at=before - timedelta(seconds=1)) == []
+    assert store.select(known_at=before - timedelta(seconds=1)) == []
 
 
 def test_no_read_returns_more_than_a_page(store: EventStore) -> None:
@@ -205,7 +205,7 @@ def test_amending_an_amendment_or_an_unknown_event_is_refused(store: EventStore)
     with pytest.raises(InvalidEvent):
         store.append([Pending(retraction(struck.record.id))], "editor")
     with pytest.raises(UnknownTarget):
-        store.append([Pending(retraction(uuid7()))], "editor")
+        store.append([Pending(retraction(uuid4()))], "editor")
 
 
 def test_an_amendment_naming_another_town_is_refused(store: EventStore) -> None:

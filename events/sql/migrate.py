@@ -1,0 +1,45 @@
+"""Bring a database's schema up to date with Alembic, one process at a time."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from events.sql.engine import WRITE
+
+_LOCK_KEY = 0x5177_2E70  # any constant shared by every sitrep process
+HEAD = "head"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "events.sql:migrations")
+    return config
+
+
+def upgrade(engine: Engine, revision: str = HEAD) -> None:
+    """Apply every migration up to `revision`; concurrent callers wait for each other."""
+    config = _config()
+    with engine.connect() as conn:
+        conn.execution_options(**WRITE)  # SQLite: BEGIN IMMEDIATE serialises migrators
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None if it has no sitrep schema."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest revision this code knows."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head

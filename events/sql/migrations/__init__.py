@@ -1,0 +1,1 @@
+"""Alembic migrations of the sitrep schema, for SQLite and PostgreSQL alike."""
