@@ -11,9 +11,11 @@ from fastapi.testclient import TestClient
 
 from events.keyring import KeyRing
 from events.memory import InMemoryStore
+from events.store import EventStore
 from service.bootstrap import create_app
 from service.settings import Settings
 from tests.clock import FakeClock
+from tests.conftest import StoreFactory
 
 API_KEYS = "admin-key=admin:alice,editor-key=editor:ed,reporter-key=reporter:rita,reader-key=reader"
 PROBLEM = "application/problem+json"
@@ -36,10 +38,12 @@ def build_app(
     api_keys: str = API_KEYS,
     public_reads: bool = False,
     keyring: KeyRing | None = None,
+    store: EventStore | None = None,
 ) -> FastAPI:
-    """The app as the composition root builds it, on an in-memory store and the test clock."""
+    """The app as the composition root builds it, on the test clock (in memory by default)."""
     settings = Settings(api_keys=api_keys, public_reads=public_reads)
-    return create_app(settings, store=InMemoryStore(clock), keyring=keyring, clock=clock)
+    store = store or InMemoryStore(clock)
+    return create_app(settings, store=store, keyring=keyring, clock=clock)
 
 
 def serve(app: FastAPI) -> TestClient:
@@ -48,9 +52,9 @@ def serve(app: FastAPI) -> TestClient:
 
 
 @pytest.fixture
-def client(clock: FakeClock) -> Iterator[TestClient]:
-    """A client of a fresh app with the four configured keys and no public reads."""
-    with serve(build_app(clock)) as test_client:
+def client(clock: FakeClock, make_store: StoreFactory) -> Iterator[TestClient]:
+    """A client of a fresh app with the four configured keys and no public reads, on every store."""
+    with serve(build_app(clock, store=make_store(clock))) as test_client:
         yield test_client
 
 
