@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
@@ -36,7 +36,11 @@ class LogView(Protocol):
 
     def find(self, event_id: UUID) -> Record | None: ...
 
+    def find_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]: ...
+
     def version(self, town: str) -> int: ...
+
+    def versions(self, towns: Collection[str]) -> dict[str, int]: ...
 
     def retraction_of(self, target: UUID) -> UUID | None: ...
 
@@ -58,6 +62,7 @@ def plan_append(
     is raised as BatchRejected with its index.
     """
     overlay = _Overlay(view)
+    overlay.prefetch(batch)
     now = now.astimezone(UTC)
     last = view.last_recorded_at()
     recorded_at = now if last is None or now >= last else last
@@ -80,10 +85,27 @@ class _Overlay:
         self._records: dict[UUID, Record] = {}
         self._versions: dict[str, int] = {}
         self._retractions: dict[UUID, UUID] = {}
+        self._known: dict[UUID, Record] = {}
+        self._asked: set[UUID] = set()
         self._position = view.last_position()
 
+    def prefetch(self, batch: Sequence[Pending]) -> None:
+        """Read in two queries what the batch will ask about: its ids, targets and streams."""
+        ids = {p.event.id for p in batch if p.event.id is not None}
+        ids |= {p.event.target for p in batch if isinstance(p.event, Correction)}
+        self._known = self._view.find_many(ids) if ids else {}
+        towns = {p.event.town for p in batch if p.event.town is not None}
+        towns |= {r.town for r in self._known.values()}
+        found = self._view.versions(towns) if towns else {}
+        self._versions.update({town: found.get(town, 0) for town in towns})
+        self._asked = ids
+
     def find(self, event_id: UUID) -> Record | None:
-        return self._records.get(event_id) or self._view.find(event_id)
+        if event_id in self._records:
+            return self._records[event_id]
+        if event_id in self._asked:
+            return self._known.get(event_id)
+        return self._view.find(event_id)
 
     def version(self, town: str) -> int:
         if town not in self._versions:
@@ -113,7 +135,9 @@ def _plan_one(
     recorded_by: str,
     recorded_at: datetime,
 ) -> Appended:
-    event = pending.event.model_copy(update={"expected_version": None})  # a guard, not a fact
+    event = pending.event
+    if event.expected_version is not None:  # a guard, not a fact: never stored
+        event = event.model_copy(update={"expected_version": None})
     if event.id is not None:
         existing = log.find(event.id)
         if existing is not None:

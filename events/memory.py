@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from events.appending import plan_append
-from events.kinds import ReportRetracted
+from events.kinds import ReportCorrected, ReportRetracted
 from events.record import Record
 from events.store import MAX_PAGE, Appended, Pending
 
@@ -66,7 +66,7 @@ class InMemoryStore:
                 break
             if kinds is not None and record.kind not in kinds:
                 continue
-            if targets is not None and getattr(record.event, "target", None) not in targets:
+            if targets is not None and _target(record) not in targets:
                 continue
             found.append(record)
         return found
@@ -86,6 +86,12 @@ class InMemoryStore:
     def find(self, event_id: UUID) -> Record | None:
         return self._by_id.get(event_id)
 
+    def find_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]:
+        return {i: self._by_id[i] for i in event_ids if i in self._by_id}
+
+    def versions(self, towns: Collection[str]) -> dict[str, int]:
+        return {town: len(self._streams[town]) for town in towns if town in self._streams}
+
     def retraction_of(self, target: UUID) -> UUID | None:
         return self._retractions.get(target)
 
@@ -94,3 +100,9 @@ class InMemoryStore:
 
     def last_recorded_at(self) -> datetime | None:
         return self._records[-1].recorded_at if self._records else None
+
+
+def _target(record: Record) -> UUID | None:
+    """The event an amendment names; other kinds name none (an attack's `target` is a name)."""
+    event = record.event
+    return event.target if isinstance(event, ReportRetracted | ReportCorrected) else None

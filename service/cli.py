@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,12 +14,15 @@ from tqdm import tqdm
 
 from events.errors import SitrepError
 from events.keyring import StoredKey
+from events.store import EventStore
 from service.auth import MAX_LABEL, Role, key_hash, new_key, parse_configured_keys
 from service.bootstrap import Storage, open_storage, system_clock
 from service.demo import load_story
+from service.importing import Imported, import_jsonl, import_ucdp
 from service.reads import Moment, Reads
 from service.settings import Settings
 
+Importer = Callable[[EventStore, Path, str, Callable[[int], object]], Imported]
 _DATABASE_URL = click.option(
     "--database-url", envvar="SITREP_DATABASE_URL", help="default: sqlite:///sitrep.db"
 )
@@ -101,6 +106,43 @@ def rebuild(database_url: str | None) -> None:
         f"{rebuilt.events} events, {len(rebuilt.towns)} towns, "
         f"{len(rebuilt.ledger.groups)} captive groups, {rebuilt.anomalies} anomalies"
     )
+
+
+@main.group("import")
+def import_() -> None:
+    """Bulk-import events from a file (idempotent: a second run adds nothing)."""
+
+
+@import_.command("ucdp")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_DATABASE_URL
+def import_ucdp_command(file: Path, database_url: str | None) -> None:
+    """Import a UCDP GED CSV (codebook 19.1) as clashes and attacks."""
+    _import(import_ucdp, file, database_url, "ucdp-import")
+
+
+@import_.command("jsonl")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_DATABASE_URL
+def import_jsonl_command(file: Path, database_url: str | None) -> None:
+    """Import one event per line (a line without `id` gets one derived from its content)."""
+    _import(import_jsonl, file, database_url, "jsonl-import")
+
+
+def _import(importer: Importer, file: Path, database_url: str | None, label: str) -> None:
+    storage = _open(database_url)
+    try:
+        with tqdm(desc=f"importing {file.name}", unit=" events", file=sys.stderr) as bar:
+            done = importer(storage.store, file, label, bar.update)
+    except SitrepError as error:
+        raise click.ClickException(f"{file}: {error} (events before it were imported)") from error
+    finally:
+        storage.close()
+    click.echo(
+        f"{done.read} events read, {done.added} added, {done.read - done.added} already there"
+    )
+    for note in done.notes:
+        click.echo(note)
 
 
 @main.group()

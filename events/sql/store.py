@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from events.appending import plan_append
 from events.codec import SCHEMA_VERSION, decode_event, encode_body
 from events.errors import StoreUnavailable
+from events.kinds import is_correction
 from events.record import Record
 from events.sql.engine import WRITE
 from events.sql.schema import events, from_micros, to_micros
@@ -35,8 +36,20 @@ class TransactionView:
         row = self._conn.execute(select(events).where(events.c.id == event_id)).first()
         return None if row is None else _record(row)
 
+    def find_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]:
+        query = select(events).where(events.c.id.in_(list(event_ids)))
+        return {record.id: record for record in map(_record, self._conn.execute(query))}
+
     def version(self, town: str) -> int:
         return int(self._conn.execute(_version_query(town)).scalar_one())
+
+    def versions(self, towns: Collection[str]) -> dict[str, int]:
+        query = (
+            select(events.c.town, func.max(events.c.version))
+            .where(events.c.town.in_(list(towns)))
+            .group_by(events.c.town)
+        )
+        return {town: int(version) for town, version in self._conn.execute(query)}
 
     def retraction_of(self, target: UUID) -> UUID | None:
         query = select(events.c.id).where(
@@ -168,7 +181,7 @@ def _row(record: Record) -> dict[str, Any]:
         "occurred_at": to_micros(event.occurred_at),
         "recorded_at": to_micros(record.recorded_at),
         "recorded_by": record.recorded_by,
-        "target": getattr(event, "target", None),
+        "target": event.target if is_correction(event) else None,  # type: ignore[union-attr]
         "body": encode_body(event).decode(),
     }
 

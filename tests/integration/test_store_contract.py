@@ -35,6 +35,18 @@ def test_appends_number_positions_globally_and_versions_per_town(store: EventSto
     assert all(o.created for o in outcomes)
 
 
+def test_an_attack_or_raid_names_its_target_without_being_an_amendment(
+    store: EventStore,
+) -> None:
+    attack = event("attack", by=REBELS, target="an Air Force Intelligence patrol", method="ied")
+    raid = event("raid", by=AFI, target="wanted men")
+
+    written = store.append([Pending(attack), Pending(raid)], "alice")
+
+    assert [store.get(o.record.id) for o in written] == [o.record for o in written]
+    assert store.select(targets=[o.record.id for o in written]) == []
+
+
 def test_a_record_reads_back_as_it_was_written(store: EventStore, clock: FakeClock) -> None:
     [written] = store.append([seized(fatalities={"low": 3, "best": 2, "high": 1})], "alice")
 

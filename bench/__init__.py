@@ -1,0 +1,1 @@
+"""sitrep's benchmark harness: `python -m bench --quick` (see docs/performance.md)."""
