@@ -146,7 +146,7 @@ def _ordinary(rng: random.Random, n: int, town: str, clock: datetime) -> dict[st
         weights=[40, 25, 6, 3, 3, 2, 2, 1, 2, 4, 3, 3, 2, 2, 2],
     )[0]
     a, b = rng.sample(ACTORS, 2)
-    fields: dict[str, Any] = {
+    by_kind: dict[str, dict[str, Any]] = {
         "clash": {"sides": [a, b]},
         "attack": {"by": a, "method": rng.choice(METHODS), "target": "a checkpoint"},
         "checkpoint.seized": {"checkpoint": f"checkpoint {rng.randint(1, 4)}", "by": a, "from": b},
@@ -171,7 +171,8 @@ def _ordinary(rng: random.Random, n: int, town: str, clock: datetime) -> dict[st
             "since": "2015-07-01T00:00:00Z",
             "subject": "all",
         },
-    }[kind]
+    }
+    fields = by_kind[kind]
     if kind in ("clash", "attack", "raid", "checkpoint.seized"):
         low = rng.randint(0, 6)
         fields["fatalities"] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 from uuid import UUID
@@ -44,9 +45,9 @@ class LogView(Protocol):
 
     def retraction_of(self, target: UUID) -> UUID | None: ...
 
-    def last_position(self) -> int: ...
-
-    def last_recorded_at(self) -> datetime | None: ...
+    def tail(self) -> tuple[int, datetime | None]:
+        """The last position and its recorded_at (0 and None for an empty log)."""
+        ...
 
 
 def plan_append(
@@ -56,38 +57,69 @@ def plan_append(
     recorded_by: str,
     now: datetime,
 ) -> list[Appended]:
-    """Check every rule for `batch` against `view` and number the new records, storing nothing.
+    """Check every rule for `batch` against `view` and number the new records, storing nothing."""
+    return Planner(view, now).plan(batch, recorded_by)
 
-    A single event raises its own error; in a batch of several, the first failure
-    is raised as BatchRejected with its index.
+
+class Planner:
+    """Plans appends against one view of the log, request after request, in one transaction.
+
+    A request that fails leaves the plan as it was before it, so requests that
+    share a transaction (a group commit) succeed or fail one by one.
     """
-    overlay = _Overlay(view)
-    overlay.prefetch(batch)
-    now = now.astimezone(UTC)
-    last = view.last_recorded_at()
-    recorded_at = now if last is None or now >= last else last
-    outcomes: list[Appended] = []
-    for index, pending in enumerate(batch):
+
+    def __init__(self, view: LogView, now: datetime) -> None:
+        position, last = view.tail()
+        self._overlay = _Overlay(view, position)
+        now = now.astimezone(UTC)
+        self._recorded_at = now if last is None or now >= last else last
+
+    def plan(self, batch: Sequence[Pending], recorded_by: str) -> list[Appended]:
+        """The outcomes of appending `batch` after every request planned so far.
+
+        A single event raises its own error; in a batch of several, the first
+        failure is raised as BatchRejected with its index.
+        """
+        saved = self._overlay.checkpoint()
         try:
-            outcomes.append(_plan_one(overlay, pending, recorded_by, recorded_at))
+            self._overlay.prefetch(batch)
+            return [
+                self._one(index, pending, batch, recorded_by) for index, pending in enumerate(batch)
+            ]
+        except SitrepError:
+            self._overlay.restore(saved)
+            raise
+
+    def _one(
+        self, index: int, pending: Pending, batch: Sequence[Pending], recorded_by: str
+    ) -> Appended:
+        try:
+            return _plan_one(self._overlay, pending, recorded_by, self._recorded_at)
         except SitrepError as error:
             if len(batch) == 1:
                 raise
             raise BatchRejected(index, error) from error
-    return outcomes
+
+
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    records: dict[UUID, Record]
+    versions: dict[str, int]
+    retractions: dict[UUID, UUID]
+    position: int
 
 
 class _Overlay:
     """The log view with the batch's earlier records laid over it."""
 
-    def __init__(self, view: LogView) -> None:
+    def __init__(self, view: LogView, position: int) -> None:
         self._view = view
         self._records: dict[UUID, Record] = {}
         self._versions: dict[str, int] = {}
         self._retractions: dict[UUID, UUID] = {}
         self._known: dict[UUID, Record] = {}
         self._asked: set[UUID] = set()
-        self._position = view.last_position()
+        self._position = position
 
     def prefetch(self, batch: Sequence[Pending]) -> None:
         """Read in two queries what the batch will ask about: its ids, targets and streams."""
@@ -96,9 +128,23 @@ class _Overlay:
         self._known = self._view.find_many(ids) if ids else {}
         towns = {p.event.town for p in batch if p.event.town is not None}
         towns |= {r.town for r in self._known.values()}
+        towns -= self._versions.keys()  # already known, perhaps advanced by earlier requests
         found = self._view.versions(towns) if towns else {}
         self._versions.update({town: found.get(town, 0) for town in towns})
         self._asked = ids
+
+    def checkpoint(self) -> _Saved:
+        """What `restore` needs to undo everything added after this call."""
+        return _Saved(
+            dict(self._records), dict(self._versions), dict(self._retractions), self._position
+        )
+
+    def restore(self, saved: _Saved) -> None:
+        """Forget everything added since `checkpoint` returned `saved`."""
+        self._records = saved.records
+        self._versions = saved.versions
+        self._retractions = saved.retractions
+        self._position = saved.position
 
     def find(self, event_id: UUID) -> Record | None:
         if event_id in self._records:

@@ -95,11 +95,10 @@ class InMemoryStore:
     def retraction_of(self, target: UUID) -> UUID | None:
         return self._retractions.get(target)
 
-    def last_position(self) -> int:
-        return self._records[-1].position if self._records else 0
-
-    def last_recorded_at(self) -> datetime | None:
-        return self._records[-1].recorded_at if self._records else None
+    def tail(self) -> tuple[int, datetime | None]:
+        if not self._records:
+            return 0, None
+        return self._records[-1].position, self._records[-1].recorded_at
 
 
 def _target(record: Record) -> UUID | None:

@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from events.appending import plan_append
+from events.appending import Planner
 from events.codec import SCHEMA_VERSION, decode_event, encode_body
-from events.errors import StoreUnavailable
+from events.errors import SitrepError, StoreUnavailable
+from events.grouping import GroupCommit, Request
 from events.kinds import is_correction
 from events.record import Record
 from events.sql.engine import WRITE
@@ -58,15 +59,10 @@ class TransactionView:
         found: UUID | None = self._conn.execute(query.limit(1)).scalar()
         return found
 
-    def last_position(self) -> int:
-        return int(
-            self._conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one()
-        )
-
-    def last_recorded_at(self) -> datetime | None:
-        query = select(events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
-        micros = self._conn.execute(query).scalar()
-        return None if micros is None else from_micros(micros)
+    def tail(self) -> tuple[int, datetime | None]:
+        query = select(events.c.position, events.c.recorded_at)
+        last = self._conn.execute(query.order_by(events.c.position.desc()).limit(1)).first()
+        return (0, None) if last is None else (last.position, from_micros(last.recorded_at))
 
 
 class SqlEventStore:
@@ -79,20 +75,28 @@ class SqlEventStore:
         self._engine = engine
         self._clock = clock
         self._postgres = engine.dialect.name == "postgresql"
+        self._group = GroupCommit(self._commit)
 
     def append(self, pending: Sequence[Pending], recorded_by: str) -> list[Appended]:
-        """Append all of `pending` atomically and in order, or raise and store nothing."""
+        """Append all of `pending` atomically and in order, or raise and store nothing.
+
+        Appends from other threads that wait meanwhile share the transaction
+        (group commit), each still all-or-nothing on its own.
+        """
+        return self._group.submit(pending, recorded_by)
+
+    def _commit(self, group: list[Request]) -> None:
         for attempt in range(_APPEND_ATTEMPTS):
             try:
-                return self._append_once(pending, recorded_by)
+                self._commit_once(group)
+                return
             except IntegrityError as error:
                 # Only a writer that bypassed the lock can get here; planning again
                 # against the new state turns the clash into the domain's own error.
                 if attempt == _APPEND_ATTEMPTS - 1:
                     raise StoreUnavailable("the append kept clashing with another") from error
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _append_once(self, pending: Sequence[Pending], recorded_by: str) -> list[Appended]:
+    def _commit_once(self, group: list[Request]) -> None:
         with self._connection(write=True) as conn, conn.begin():
             if self._postgres:
                 # Without the lock, a later transaction could commit a lower position
@@ -100,13 +104,21 @@ class SqlEventStore:
                 # A writer stuck behind it gives up (503) rather than hang forever.
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
                 conn.exec_driver_sql("LOCK TABLE events IN EXCLUSIVE MODE")
-            outcomes = plan_append(
-                self.view(conn), pending, recorded_by=recorded_by, now=self._clock()
-            )
-            rows = [_row(outcome.record) for outcome in outcomes if outcome.created]
+            planner = Planner(self.view(conn), self._clock())
+            for request in group:
+                request.outcomes, request.error = None, None
+                try:
+                    request.outcomes = planner.plan(request.pending, request.recorded_by)
+                except SitrepError as error:
+                    request.error = error
+            rows = [
+                as_row(outcome.record)
+                for request in group
+                for outcome in request.outcomes or ()
+                if outcome.created
+            ]
             if rows:
                 conn.execute(insert(events), rows)
-        return outcomes
 
     def get(self, event_id: UUID) -> Record | None:
         """The record of one event, or None."""
@@ -168,7 +180,8 @@ def _version_query(town: str) -> Select[int]:
     return select(func.coalesce(func.max(events.c.version), 0)).where(events.c.town == town)
 
 
-def _row(record: Record) -> dict[str, Any]:
+def as_row(record: Record) -> dict[str, Any]:
+    """The table row that stores a record."""
     event = record.event
     assert event.occurred_at is not None
     return {

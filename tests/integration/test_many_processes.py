@@ -7,6 +7,7 @@ catching up would.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -76,7 +77,9 @@ def test_every_acknowledged_record_is_read_exactly_once_in_order(servers: list[s
     reader = Reader(servers[1])
     reader.thread.start()
 
-    with ProcessPoolExecutor(WRITERS) as pool:
+    # spawn, not fork: a child forked while another thread holds a lock (OpenSSL's,
+    # the logging module's) can wait on it forever.
+    with ProcessPoolExecutor(WRITERS, mp_context=multiprocessing.get_context("spawn")) as pool:
         acked = [
             ack for batch in pool.map(write, range(WRITERS), [servers] * WRITERS) for ack in batch
         ]

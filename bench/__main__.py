@@ -1,0 +1,375 @@
+"""Run the benchmark: `python -m bench --quick` (under 3 minutes) or `python -m bench --full`.
+
+Every figure is printed beside a baseline measured in the same run on the same
+machine, because these machines are shared and noisy: compare ratios, not
+absolute numbers, across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import random
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+from sqlalchemy import create_engine, make_url, text
+
+from bench import feed, load, peer
+from bench.processes import HEADERS, bare, sitrep
+from bench.synthetic import history
+from events.kinds import parse_event
+from events.record import Record
+from events.sql import SqlEventStore, connect
+from events.sql.store import as_row
+from service.reads import Moment, Reads
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table."""
+
+    backend: str
+    size: int
+    what: str
+    value: float
+    unit: str
+    baseline: str = ""
+    base: float = float("nan")
+
+    def line(self) -> str:
+        ratio = self.value / self.base if self.base == self.base and self.base else float("nan")
+        shown = f"{ratio:.2f}" if ratio == ratio else ""
+        base = f"{self.base:,.1f}" if self.base == self.base else ""
+        return (
+            f"| {self.backend} | {self.size:,} | {self.what} | {self.value:,.1f} {self.unit} "
+            f"| {self.baseline} | {base} | {shown} |"
+        )
+
+
+def main() -> None:
+    """Parse arguments, run every measurement, print the table."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="10k events, both backends (default)")
+    mode.add_argument("--full", action="store_true", help="10k, 100k and 1M events")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--postgres-url", default=POSTGRES)
+    parser.add_argument("--out", type=Path, default=Path("bench/results.md"))
+    args = parser.parse_args()
+    sizes = [10_000, 100_000, 1_000_000] if args.full else [10_000]
+    rows: list[Row] = []
+    for backend in args.backends.split(","):
+        for size in sizes:
+            with database(backend, args.postgres_url) as url:
+                rows.extend(run(backend, url, size, quick=not args.full))
+    rows.extend(peer.measure(2_000 if not args.full else 20_000))
+    table = "\n".join(
+        [
+            "| backend | events | measurement | value | baseline | baseline value | ratio |",
+            "|---|---|---|---|---|---|---|",
+            *(row.line() for row in rows),
+        ]
+    )
+    print(table)
+    args.out.write_text(table + "\n")
+
+
+@contextlib.contextmanager
+def database(backend: str, postgres_url: str) -> Iterator[str]:
+    """A fresh, empty database of the backend, dropped afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/bench.db"
+        return
+    name = f"sitrep_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run(backend: str, url: str, size: int, *, quick: bool) -> list[Row]:
+    """Every measurement of one backend at one history size."""
+    bodies = history(size)
+    single, parallel, batched, imported = _split(bodies, quick)
+    reports = [b for b in bodies[:3_300] if not b["kind"].startswith("report.")]
+    rows = [*raw_inserts(backend, url, reports[:3_000])]
+    raw_one = rows[0].value
+    raw_batch = rows[1].value
+    with bare() as baseline:
+        bare_1 = _post_each(baseline.url, single[:1_000], 1).rate
+        bare_16 = _post_each(baseline.url, parallel, 16).rate
+    with sitrep(url) as server:
+        rows.append(
+            Row(
+                backend,
+                size,
+                "POST /events, 1 client",
+                _post_each(server.url, single, 1).rate,
+                "events/s",
+                "bare FastAPI, 1 client",
+                bare_1,
+            )
+        )
+        rows.append(
+            Row(
+                backend,
+                size,
+                "POST /events, 16 clients",
+                _post_each(server.url, parallel, 16).rate,
+                "events/s",
+                "bare FastAPI, 16 clients",
+                bare_16,
+            )
+        )
+        rows.append(
+            Row(
+                backend,
+                size,
+                "POST /events/batch of 1,000",
+                _post_batches(server.url, batched),
+                "events/s",
+                "raw driver, 1,000 a transaction",
+                raw_batch,
+            )
+        )
+        rows.append(
+            Row(
+                backend,
+                size,
+                "sitrep import jsonl",
+                _import(url, imported),
+                "events/s",
+                "raw driver, 1,000 a transaction",
+                raw_batch,
+            )
+        )
+        rows.extend(reads(backend, url, server.url, size, samples=30 if quick else 200))
+        delays = sorted(feed.latencies(server.url, parallel[:20]))
+        rows.append(
+            Row(
+                backend,
+                size,
+                "live feed: POST answered to record received, p50",
+                1000 * delays[len(delays) // 2],
+                "ms",
+            )
+        )
+        rows.append(
+            Row(
+                backend,
+                size,
+                "live feed: POST answered to record received, max",
+                1000 * delays[-1],
+                "ms",
+            )
+        )
+        rows.append(Row(backend, size, "service peak memory", server.peak_memory_mb(), "MB"))
+    rows.extend(rebuild(backend, url, size))
+    rows[0] = Row(backend, size, rows[0].what, raw_one, rows[0].unit)
+    return rows
+
+
+def _split(bodies: list[dict[str, Any]], quick: bool) -> tuple[list[dict[str, Any]], ...]:
+    single = bodies[:1_000]
+    parallel = [b for b in bodies[1_000:4_000] if not b["kind"].startswith("report.")]
+    batch_end = 4_000 + (5_000 if quick else 20_000)
+    return single, parallel, bodies[4_000:batch_end], bodies[batch_end:]
+
+
+def raw_inserts(backend: str, url: str, bodies: list[dict[str, Any]]) -> list[Row]:
+    """The driver alone inserting the same rows into a table of the same shape."""
+    rows = [
+        as_row(Record(parse_event(b), i, i, datetime.now(UTC), "raw"))
+        for i, b in enumerate(bodies, 1)
+    ]
+    values = [
+        (
+            r["position"],
+            str(r["id"]),
+            r["town"],
+            r["version"],
+            r["kind"],
+            1,
+            r["occurred_at"],
+            r["recorded_at"],
+            "raw",
+            None,
+            r["body"],
+        )
+        for r in rows
+    ]
+    if backend == "sqlite":
+        one, batch = _raw_sqlite(url, values)
+    else:
+        one, batch = _raw_postgres(url, values)
+    size = len(bodies)
+    return [
+        Row(backend, size, "raw driver insert, one transaction each", one, "events/s"),
+        Row(backend, size, "raw driver insert, 1,000 a transaction", batch, "events/s"),
+    ]
+
+
+_RAW_TABLE = (
+    "CREATE TABLE raw_events (position BIGINT PRIMARY KEY, id {uuid} UNIQUE NOT NULL, "
+    "town VARCHAR(120) NOT NULL, version INTEGER NOT NULL, kind VARCHAR(40) NOT NULL, "
+    "schema_version SMALLINT NOT NULL, occurred_at BIGINT NOT NULL, recorded_at BIGINT NOT NULL, "
+    "recorded_by VARCHAR(200) NOT NULL, target {uuid}, body TEXT NOT NULL, UNIQUE (town, version))"
+)
+
+
+def _raw_sqlite(url: str, values: list[tuple[Any, ...]]) -> tuple[float, float]:
+    path = make_url(url).database
+    assert path is not None
+    db = sqlite3.connect(Path(path).with_suffix(".raw.db"), isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute(_RAW_TABLE.format(uuid="CHAR(36)"))
+    insert = "INSERT INTO raw_events VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+    half = len(values) // 3
+    started = time.perf_counter()
+    for row in values[:half]:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(insert, row)
+        db.execute("COMMIT")
+    one = half / (time.perf_counter() - started)
+    rest = [(v[0] + 10**9, f"b{i}", f"b-{v[2]}", *v[3:]) for i, v in enumerate(values)]
+    started = time.perf_counter()
+    for i in range(0, len(rest), 1_000):
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(insert, rest[i : i + 1_000])
+        db.execute("COMMIT")
+    batch = len(rest) / (time.perf_counter() - started)
+    db.close()
+    return one, batch
+
+
+def _raw_postgres(url: str, values: list[tuple[Any, ...]]) -> tuple[float, float]:
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=False) as db:
+        db.execute(_RAW_TABLE.format(uuid="uuid").encode())
+        db.commit()
+        insert = "INSERT INTO raw_events VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+        half = len(values) // 3
+        started = time.perf_counter()
+        for row in values[:half]:
+            db.execute(insert, row)
+            db.commit()
+        one = half / (time.perf_counter() - started)
+        rest = [(v[0] + 10**9, str(uuid.uuid4()), f"b-{v[2]}", *v[3:]) for v in values]
+        started = time.perf_counter()
+        with db.cursor() as cursor:
+            for i in range(0, len(rest), 1_000):
+                cursor.executemany(insert, rest[i : i + 1_000])
+                db.commit()
+        batch = len(rest) / (time.perf_counter() - started)
+    return one, batch
+
+
+def _post_each(url: str, bodies: list[dict[str, Any]], clients: int) -> load.Result:
+    requests = [("POST", "/events", orjson.dumps(b)) for b in bodies]
+    result = load.run(url, requests, clients, HEADERS)
+    assert set(result.statuses) <= {200, 201}, result.statuses
+    return result
+
+
+def _post_batches(url: str, bodies: list[dict[str, Any]]) -> float:
+    requests = [
+        ("POST", "/events/batch", orjson.dumps({"events": bodies[i : i + 1_000]}))
+        for i in range(0, len(bodies), 1_000)
+    ]
+    result = load.run(url, requests, 1, HEADERS)
+    assert set(result.statuses) <= {200, 201}, result.statuses
+    return len(bodies) / result.seconds
+
+
+def _import(url: str, bodies: list[dict[str, Any]]) -> float:
+    from service.importing import import_jsonl
+
+    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as file:
+        file.write(b"\n".join(orjson.dumps(b) for b in bodies))
+        file.flush()
+        engine = connect(url)
+        started = time.perf_counter()
+        import_jsonl(
+            SqlEventStore(engine, lambda: datetime.now(UTC)),
+            Path(file.name),
+            "bench",
+            lambda _: None,
+        )
+        seconds = time.perf_counter() - started
+        engine.dispose()
+    return len(bodies) / seconds
+
+
+def reads(backend: str, url: str, server: str, size: int, samples: int) -> list[Row]:
+    """p50 and p99 of the read endpoints at random past as_of and known_at."""
+    engine = connect(url)
+    with engine.connect() as conn:
+        first, last = conn.execute(
+            text("SELECT min(recorded_at), max(recorded_at) FROM events")
+        ).one()
+        towns = [t for (t,) in conn.execute(text("SELECT DISTINCT town FROM events"))]
+    engine.dispose()
+    rng = random.Random(11)
+
+    def moment() -> str:
+        as_of = datetime(2016, 1, 1, tzinfo=UTC).timestamp() + rng.random() * 3.5e7
+        known_at = (first + rng.random() * (last - first)) / 1e6
+        return f"as_of={_iso(as_of)}&known_at={_iso(known_at)}"
+
+    rows = []
+    paths: list[tuple[str, Callable[[], str], int]] = [
+        ("GET /towns/{town}", lambda: f"/towns/{rng.choice(towns)}?{moment()}", samples),
+        ("GET /towns", lambda: f"/towns?{moment()}", max(5, samples // 6)),
+        ("GET /captives", lambda: f"/captives?{moment()}", max(5, samples // 6)),
+    ]
+    for name, path, n in paths:
+        result = load.run(server, [("GET", path(), b"") for _ in range(n)], 1, HEADERS)
+        rows.append(Row(backend, size, f"{name} p50", result.percentile(50), "ms"))
+        rows.append(Row(backend, size, f"{name} p99", result.percentile(99), "ms"))
+    return rows
+
+
+def rebuild(backend: str, url: str, size: int) -> list[Row]:
+    """Every read model from the whole log, beside reading and decoding the same rows raw."""
+    engine = connect(url)
+    with engine.connect() as conn:
+        started = time.perf_counter()
+        count = sum(
+            1 for (body,) in conn.execute(text("SELECT body FROM events")) if orjson.loads(body)
+        )
+        raw = count / (time.perf_counter() - started)
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    rebuilt = Reads(SqlEventStore(engine, lambda: now)).rebuild(Moment(now, now))
+    rate = rebuilt.events / (time.perf_counter() - started)
+    engine.dispose()
+    return [
+        Row(backend, size, "rebuild every read model", rate, "events/s", "raw read + orjson", raw)
+    ]
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+if __name__ == "__main__":
+    main()
