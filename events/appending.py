@@ -31,6 +31,9 @@ from events.kinds import (
 from events.record import Record
 from events.store import Appended, Pending
 
+MAX_RECORDED_BY = 200
+"""The longest `recorded_by` the log keeps (an API key's label)."""
+
 
 class LogView(Protocol):
     """What the append rules need to see of the log, read inside the write transaction."""
@@ -80,13 +83,15 @@ class Planner:
         A single event raises its own error; in a batch of several, the first
         failure is raised as BatchRejected with its index.
         """
+        if not 0 < len(recorded_by) <= MAX_RECORDED_BY:
+            raise InvalidEvent(f"recorded_by has 1 to {MAX_RECORDED_BY} characters")
         saved = self._overlay.checkpoint()
         try:
             self._overlay.prefetch(batch)
             return [
                 self._one(index, pending, batch, recorded_by) for index, pending in enumerate(batch)
             ]
-        except SitrepError:
+        except BaseException:
             self._overlay.restore(saved)
             raise
 
@@ -141,6 +146,7 @@ class _Overlay:
 
     def restore(self, saved: _Saved) -> None:
         """Forget everything added since `checkpoint` returned `saved`."""
+        self._known, self._asked = {}, set()
         self._records = saved.records
         self._versions = saved.versions
         self._retractions = saved.retractions

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from enum import IntEnum
 
+from events.appending import MAX_RECORDED_BY
 from events.errors import SitrepError
 from events.keyring import KeyRing, StoredKey
 
@@ -29,7 +30,7 @@ class Caller:
 
 
 PUBLIC = Caller(Role.reader, "public")
-MAX_LABEL = 200
+MAX_LABEL = MAX_RECORDED_BY
 """The longest label a key may have: it is stored with every record it posts."""
 
 

@@ -86,6 +86,22 @@ class SqlEventStore:
         return self._group.submit(pending, recorded_by)
 
     def _commit(self, group: list[Request]) -> None:
+        try:
+            self._commit_retrying(group)
+        except StoreUnavailable:
+            raise
+        except Exception:
+            if len(group) == 1:
+                raise
+            # Something in one request broke the shared transaction: commit them one
+            # by one, in order, so only the request at fault fails.
+            for request in group:
+                try:
+                    self._commit_retrying([request])
+                except Exception as error:
+                    request.outcomes, request.error = None, error
+
+    def _commit_retrying(self, group: list[Request]) -> None:
         for attempt in range(_APPEND_ATTEMPTS):
             try:
                 self._commit_once(group)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from events.errors import IdConflict, VersionConflict
+from events.grouping import Request
 from events.sql import SqlEventStore, connect
 from events.sql.store import TransactionView
 from events.store import Appended, Pending
@@ -172,3 +173,27 @@ def test_a_writer_planning_on_a_stale_view_is_stopped_by_the_database(
     assert not StaleOnce.blind, "the stale plan was tried, hit UNIQUE(town, version), re-planned"
     assert refused.value.current == 1
     assert [r.version for r in stale.select()] == [1]
+
+
+class PoisonedStore(SqlEventStore):
+    """A store whose database refuses any transaction holding the 'poison' request."""
+
+    def _commit_once(self, group: list[Request]) -> None:
+        if any(request.recorded_by == "poison" for request in group):
+            raise ValueError("the database refused a row")
+        super()._commit_once(group)
+
+
+def test_a_request_the_database_refuses_fails_alone_in_its_group(
+    engine: Engine, clock: FakeClock
+) -> None:
+    store = PoisonedStore(engine, clock)
+    group = [
+        Request([Pending(event("checkpoint.seized", checkpoint=name, by=REBELS))], name)
+        for name in ("alice", "poison", "bob")
+    ]
+
+    store._commit(group)
+
+    assert [r.error is None for r in group] == [True, False, True]
+    assert [r.recorded_by for r in store.select()] == ["alice", "bob"]

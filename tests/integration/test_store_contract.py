@@ -47,6 +47,13 @@ def test_an_attack_or_raid_names_its_target_without_being_an_amendment(
     assert store.select(targets=[o.record.id for o in written]) == []
 
 
+def test_a_recorded_by_longer_than_the_log_keeps_is_refused(store: EventStore) -> None:
+    with pytest.raises(InvalidEvent):
+        store.append([seized()], "x" * 201)
+
+    assert store.select() == []
+
+
 def test_a_record_reads_back_as_it_was_written(store: EventStore, clock: FakeClock) -> None:
     [written] = store.append([seized(fatalities={"low": 3, "best": 2, "high": 1})], "alice")
 

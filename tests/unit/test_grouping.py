@@ -8,6 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
+from events.errors import StoreUnavailable
 from events.grouping import GroupCommit, Request
 from events.store import Appended
 
@@ -74,18 +75,76 @@ def _outcome(future: Future[list[Appended]]) -> object:
     return future.exception(10) or future.result()
 
 
-def test_an_unexpected_failure_of_the_commit_reaches_every_waiter() -> None:
-    def broken(_group: list[Request]) -> None:
-        raise RuntimeError("the disk is full")
+class BrokenCommit(FakeCommit):
+    """The first group waits until released; groups from `failing` on fail with `failure`."""
 
-    group = GroupCommit(broken)
+    def __init__(self, failure: BaseException, failing: int = 1) -> None:
+        super().__init__()
+        self.failure = failure
+        self.failing = failing
 
-    with pytest.raises(RuntimeError, match="the disk is full"):
-        group.submit([], "alone")
+    def __call__(self, group: list[Request]) -> None:
+        if len(self.groups) + 1 < self.failing:
+            super().__call__(group)
+            return
+        self.groups.append([r.recorded_by for r in group])
+        if len(self.groups) == 1:
+            self.entered.set()
+            assert self.release.wait(10)
+        raise self.failure
+
+
+def test_an_unexpected_failure_reaches_every_waiter_as_an_error_of_its_own() -> None:
+    commit = BrokenCommit(RuntimeError("the disk is full"))
+    group = GroupCommit(commit)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(group.submit, [], "first")
+        assert commit.entered.wait(10)
+        later = [pool.submit(group.submit, [], f"later-{n}") for n in range(3)]
+        wait_until_queued(group, 3)
+
+        commit.release.set()
+
+        errors = [f.exception(10) for f in (first, *later)]
+    assert all(isinstance(e, StoreUnavailable) and "the disk is full" in str(e) for e in errors)
+    assert len({id(e) for e in errors}) == 4
+
+
+def test_when_the_store_is_unavailable_the_queued_requests_fail_at_once() -> None:
+    commit = BrokenCommit(StoreUnavailable("the lock wait timed out"))
+    group = GroupCommit(commit)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(group.submit, [], "first")
+        assert commit.entered.wait(10)
+        later = [pool.submit(group.submit, [], f"later-{n}") for n in range(2)]
+        wait_until_queued(group, 2)
+
+        commit.release.set()
+
+        errors = [f.exception(10) for f in (first, *later)]
+    assert all(isinstance(e, StoreUnavailable) for e in errors)
+    assert commit.groups == [["first"]], "the queued requests did not wait out a second timeout"
+
+
+def test_an_interrupted_leader_leaves_no_follower_waiting() -> None:
+    commit = BrokenCommit(KeyboardInterrupt(), failing=2)
+    group = GroupCommit(commit)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(group.submit, [], "first")
+        assert commit.entered.wait(10)
+        later = [pool.submit(group.submit, [], f"later-{n}") for n in range(2)]
+        wait_until_queued(group, 2)
+
+        commit.release.set()
+
+        assert first.result(10) == []
+        outcomes = sorted(type(f.exception(10)).__name__ for f in later)
+    assert commit.groups == [["first"], ["later-0", "later-1"]]
+    assert outcomes == ["KeyboardInterrupt", "StoreUnavailable"], "only the leader is interrupted"
 
 
 def test_a_commit_that_forgets_a_request_does_not_leave_it_waiting() -> None:
     group = GroupCommit(lambda _group: None)
 
-    with pytest.raises(RuntimeError, match="unsettled"):
+    with pytest.raises(StoreUnavailable, match="interrupted before it was committed"):
         group.submit([], "forgotten")
