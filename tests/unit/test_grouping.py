@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from events.errors import StoreUnavailable
 from events.grouping import GroupCommit, Request
-from events.store import Appended
 
 
 class FakeCommit:
@@ -40,39 +39,35 @@ def wait_until_queued(group: GroupCommit, count: int) -> None:
         time.sleep(0.001)
 
 
-def test_requests_waiting_behind_a_commit_are_committed_together() -> None:
-    commit = FakeCommit()
+def behind_a_commit(commit: FakeCommit, names: list[str]) -> list[object]:
+    """`first` commits alone and blocks; `names` queue behind it; then all are released.
+
+    Each caller's result, or the exception it raised, in order: first, then `names`.
+    """
     group = GroupCommit(commit)
-    with ThreadPoolExecutor(5) as pool:
+    with ThreadPoolExecutor(len(names) + 1) as pool:
         first = pool.submit(group.submit, [], "first")
         assert commit.entered.wait(10)
-        later = [pool.submit(group.submit, [], f"later-{n}") for n in range(4)]
-        wait_until_queued(group, 4)
-
+        later = [pool.submit(group.submit, [], name) for name in names]
+        wait_until_queued(group, len(names))
         commit.release.set()
+        return [future.exception(10) or future.result() for future in (first, *later)]
 
-        assert [f.result(10) for f in (first, *later)] == [[]] * 5
+
+def test_requests_waiting_behind_a_commit_are_committed_together() -> None:
+    commit = FakeCommit()
+
+    outcomes = behind_a_commit(commit, [f"later-{n}" for n in range(4)])
+
+    assert outcomes == [[]] * 5
     assert commit.groups == [["first"], ["later-0", "later-1", "later-2", "later-3"]]
 
 
 def test_a_request_that_fails_fails_alone() -> None:
-    commit = FakeCommit()
-    group = GroupCommit(commit)
-    with ThreadPoolExecutor(4) as pool:
-        first = pool.submit(group.submit, [], "first")
-        assert commit.entered.wait(10)
-        others = [pool.submit(group.submit, [], name) for name in ("good", "bad-one", "fine")]
-        wait_until_queued(group, 3)
+    outcomes = behind_a_commit(FakeCommit(), ["good", "bad-one", "fine"])
 
-        commit.release.set()
-
-        outcomes = [_outcome(f) for f in (first, *others)]
     assert outcomes[0] == outcomes[1] == outcomes[3] == []
     assert isinstance(outcomes[2], ValueError)
-
-
-def _outcome(future: Future[list[Appended]]) -> object:
-    return future.exception(10) or future.result()
 
 
 class BrokenCommit(FakeCommit):
@@ -95,52 +90,30 @@ class BrokenCommit(FakeCommit):
 
 
 def test_an_unexpected_failure_reaches_every_waiter_as_an_error_of_its_own() -> None:
-    commit = BrokenCommit(RuntimeError("the disk is full"))
-    group = GroupCommit(commit)
-    with ThreadPoolExecutor(4) as pool:
-        first = pool.submit(group.submit, [], "first")
-        assert commit.entered.wait(10)
-        later = [pool.submit(group.submit, [], f"later-{n}") for n in range(3)]
-        wait_until_queued(group, 3)
+    errors = behind_a_commit(BrokenCommit(RuntimeError("the disk is full")), ["a", "b", "c"])
 
-        commit.release.set()
-
-        errors = [f.exception(10) for f in (first, *later)]
     assert all(isinstance(e, StoreUnavailable) and "the disk is full" in str(e) for e in errors)
     assert len({id(e) for e in errors}) == 4
 
 
 def test_when_the_store_is_unavailable_the_queued_requests_fail_at_once() -> None:
     commit = BrokenCommit(StoreUnavailable("the lock wait timed out"))
-    group = GroupCommit(commit)
-    with ThreadPoolExecutor(3) as pool:
-        first = pool.submit(group.submit, [], "first")
-        assert commit.entered.wait(10)
-        later = [pool.submit(group.submit, [], f"later-{n}") for n in range(2)]
-        wait_until_queued(group, 2)
 
-        commit.release.set()
+    errors = behind_a_commit(commit, ["a", "b"])
 
-        errors = [f.exception(10) for f in (first, *later)]
     assert all(isinstance(e, StoreUnavailable) for e in errors)
     assert commit.groups == [["first"]], "the queued requests did not wait out a second timeout"
 
 
 def test_an_interrupted_leader_leaves_no_follower_waiting() -> None:
     commit = BrokenCommit(KeyboardInterrupt(), failing=2)
-    group = GroupCommit(commit)
-    with ThreadPoolExecutor(3) as pool:
-        first = pool.submit(group.submit, [], "first")
-        assert commit.entered.wait(10)
-        later = [pool.submit(group.submit, [], f"later-{n}") for n in range(2)]
-        wait_until_queued(group, 2)
 
-        commit.release.set()
+    first, *later = behind_a_commit(commit, ["later-0", "later-1"])
 
-        assert first.result(10) == []
-        outcomes = sorted(type(f.exception(10)).__name__ for f in later)
+    assert first == []
     assert commit.groups == [["first"], ["later-0", "later-1"]]
-    assert outcomes == ["KeyboardInterrupt", "StoreUnavailable"], "only the leader is interrupted"
+    kinds = sorted(type(outcome).__name__ for outcome in later)
+    assert kinds == ["KeyboardInterrupt", "StoreUnavailable"], "only the leader is interrupted"
 
 
 def test_a_commit_that_forgets_a_request_does_not_leave_it_waiting() -> None:
