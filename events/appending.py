@@ -38,11 +38,7 @@ MAX_RECORDED_BY = 200
 class LogView(Protocol):
     """What the append rules need to see of the log, read inside the write transaction."""
 
-    def find(self, event_id: UUID) -> Record | None: ...
-
     def find_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]: ...
-
-    def version(self, town: str) -> int: ...
 
     def versions(self, towns: Collection[str]) -> dict[str, int]: ...
 
@@ -51,17 +47,6 @@ class LogView(Protocol):
     def tail(self) -> tuple[int, datetime | None]:
         """The last position and its recorded_at (0 and None for an empty log)."""
         ...
-
-
-def plan_append(
-    view: LogView,
-    batch: Sequence[Pending],
-    *,
-    recorded_by: str,
-    now: datetime,
-) -> list[Appended]:
-    """Check every rule for `batch` against `view` and number the new records, storing nothing."""
-    return Planner(view, now).plan(batch, recorded_by)
 
 
 class Planner:
@@ -155,13 +140,11 @@ class _Overlay:
     def find(self, event_id: UUID) -> Record | None:
         if event_id in self._records:
             return self._records[event_id]
-        if event_id in self._asked:
-            return self._known.get(event_id)
-        return self._view.find(event_id)
+        assert event_id in self._asked, "prefetch reads every id and target a batch names"
+        return self._known.get(event_id)
 
     def version(self, town: str) -> int:
-        if town not in self._versions:
-            self._versions[town] = self._view.version(town)
+        assert town in self._versions, "prefetch reads every town a batch touches"
         return self._versions[town]
 
     def retraction_of(self, target: UUID) -> UUID | None:

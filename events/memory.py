@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from events.appending import plan_append
+from events.appending import Planner
 from events.kinds import ReportCorrected, ReportRetracted
 from events.record import Record
 from events.store import MAX_PAGE, Appended, Pending
@@ -27,7 +27,7 @@ class InMemoryStore:
     def append(self, pending: Sequence[Pending], recorded_by: str) -> list[Appended]:
         """Append all of `pending` atomically and in order, or raise and store nothing."""
         with self._lock:
-            outcomes = plan_append(self, pending, recorded_by=recorded_by, now=self._clock())
+            outcomes = Planner(self, self._clock()).plan(pending, recorded_by)
             for outcome in outcomes:
                 if outcome.created:
                     self._keep(outcome.record)
@@ -81,10 +81,7 @@ class InMemoryStore:
     def ping(self) -> None:
         """Always answers."""
 
-    # LogView, read under the lock by plan_append
-
-    def find(self, event_id: UUID) -> Record | None:
-        return self._by_id.get(event_id)
+    # LogView, read under the lock by the Planner
 
     def find_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]:
         return {i: self._by_id[i] for i in event_ids if i in self._by_id}

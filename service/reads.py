@@ -163,6 +163,10 @@ class Reads:
         )
         return self._audit(page, known_at)
 
+    def feed(self, after: int) -> list[Record]:
+        """The next page of records after `after`, for the live feed."""
+        return self._store.select(after=after, limit=MAX_PAGE)
+
     def record(self, event_id: UUID, known_at: datetime | None) -> Audited:
         """One record with its known amendments; NotFound if not known at `known_at`."""
         record = self._store.get(event_id)

@@ -28,21 +28,14 @@ LOCK_TIMEOUT = "10s"
 
 
 class TransactionView:
-    """The LogView of plan_append, read inside the append's own transaction."""
+    """The LogView the Planner reads, inside the append's own transaction."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def find(self, event_id: UUID) -> Record | None:
-        row = self._conn.execute(select(events).where(events.c.id == event_id)).first()
-        return None if row is None else _record(row)
-
     def find_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]:
         query = select(events).where(events.c.id.in_(list(event_ids)))
         return {record.id: record for record in map(_record, self._conn.execute(query))}
-
-    def version(self, town: str) -> int:
-        return int(self._conn.execute(_version_query(town)).scalar_one())
 
     def versions(self, towns: Collection[str]) -> dict[str, int]:
         query = (

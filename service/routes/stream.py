@@ -12,8 +12,6 @@ from fastapi import APIRouter, Header
 from starlette.responses import StreamingResponse
 
 from events.errors import InvalidEvent, StoreUnavailable
-from events.record import Record
-from events.store import MAX_PAGE
 from service.container import Container
 from service.deps import After, AsReader, Parts
 from service.present import record_json
@@ -49,7 +47,7 @@ async def _follow(parts: Container, position: int) -> AsyncIterator[bytes]:
     while True:
         seen = parts.signal.seen()
         try:
-            page = await anyio.to_thread.run_sync(_page, parts, position)
+            page = await anyio.to_thread.run_sync(parts.reads.feed, position)
         except StoreUnavailable as error:
             _log.warning("live feed stopped: %s", error)
             return  # the client reconnects with Last-Event-ID and loses nothing
@@ -64,10 +62,6 @@ async def _follow(parts: Container, position: int) -> AsyncIterator[bytes]:
         if quiet >= KEEP_ALIVE:
             yield b": keep-alive\n\n"
             quiet = 0.0
-
-
-def _page(parts: Container, position: int) -> list[Record]:
-    return parts.store.select(after=position, limit=MAX_PAGE)
 
 
 def _position(last_event_id: str) -> int:
