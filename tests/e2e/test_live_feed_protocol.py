@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
-from uuid import UUID
-
 from fastapi.testclient import TestClient
 
-from events.errors import StoreUnavailable
 from events.memory import InMemoryStore
-from events.record import Record
 from events.store import Pending
 from service.bootstrap import create_app
 from service.settings import Settings
 from tests.clock import FakeClock
+from tests.fakes import FailingStore
 from tests.make import REBELS, event
 
 READER = {"Authorization": "Bearer key"}
-
-
-class FailingAfterTwoPages(InMemoryStore):
-    """Answers the feed twice, then the database goes away."""
-
-    pages = 0
-
-    def select(
-        self,
-        *,
-        after: int = 0,
-        limit: int = 1_000,
-        town: str | None = None,
-        kinds: Collection[str] | None = None,
-        targets: Collection[UUID] | None = None,
-        known_at: datetime | None = None,
-    ) -> list[Record]:
-        self.pages += 1
-        if self.pages > 2:
-            raise StoreUnavailable("connection refused")
-        return super().select(after=after, limit=limit, town=town, kinds=kinds, known_at=known_at)
 
 
 def client_with(store: InMemoryStore, clock: FakeClock) -> TestClient:
@@ -53,7 +27,7 @@ def stored(store: InMemoryStore, count: int) -> None:
 def test_the_feed_sends_a_retry_hint_then_every_record_with_its_position(
     clock: FakeClock,
 ) -> None:
-    store = FailingAfterTwoPages(clock)
+    store = FailingStore(clock, healthy_reads=2)
     stored(store, 3)
 
     body = client_with(store, clock).get("/events/stream", headers=READER).text
@@ -68,7 +42,7 @@ def test_the_feed_sends_a_retry_hint_then_every_record_with_its_position(
 
 
 def test_last_event_id_wins_over_after(clock: FakeClock) -> None:
-    store = FailingAfterTwoPages(clock)
+    store = FailingStore(clock, healthy_reads=2)
     stored(store, 3)
     headers = {**READER, "Last-Event-ID": "2"}
 
@@ -78,12 +52,12 @@ def test_last_event_id_wins_over_after(clock: FakeClock) -> None:
 
 
 def test_the_feed_ends_when_the_store_fails_so_the_client_can_resume(clock: FakeClock) -> None:
-    store = FailingAfterTwoPages(clock)
+    store = FailingStore(clock, healthy_reads=2)
 
     response = client_with(store, clock).get("/events/stream", headers=READER)
 
     assert response.status_code == 200
-    assert store.pages == 3, "it paged until the store failed, then ended the stream"
+    assert store.reads == 3, "it paged until the store failed, then ended the stream"
 
 
 def test_a_last_event_id_that_is_not_a_position_is_a_422(clock: FakeClock) -> None:

@@ -2,48 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from datetime import datetime
-from uuid import UUID
-
 from fastapi.testclient import TestClient
 
-from events.errors import StoreUnavailable
-from events.memory import InMemoryStore
-from events.record import Record
-from events.store import Appended, Pending
 from service.bootstrap import create_app
 from service.settings import Settings
 from tests.clock import FakeClock
+from tests.fakes import FailingStore
 from tests.make import REBELS, body
-
-
-class DownStore(InMemoryStore):
-    """A store whose database has gone away."""
-
-    def append(self, pending: Sequence[Pending], recorded_by: str) -> list[Appended]:
-        raise StoreUnavailable("connection refused")
-
-    def select(
-        self,
-        *,
-        after: int = 0,
-        limit: int = 1_000,
-        town: str | None = None,
-        kinds: Collection[str] | None = None,
-        targets: Collection[UUID] | None = None,
-        known_at: datetime | None = None,
-    ) -> list[Record]:
-        raise StoreUnavailable("connection refused")
-
-    def ping(self) -> None:
-        raise StoreUnavailable("connection refused")
 
 
 def client() -> TestClient:
     clock = FakeClock()
     settings = Settings(api_keys="key=reporter")
-    return TestClient(create_app(settings, store=DownStore(clock), clock=clock))
+    return TestClient(create_app(settings, store=FailingStore(clock), clock=clock))
 
 
 def test_health_answers_503_when_the_store_is_down() -> None:
