@@ -12,9 +12,11 @@ from fastapi import FastAPI
 
 from events.keyring import InMemoryKeyRing, KeyRing
 from events.signal import AppendSignal, PollingSignal
-from events.sql import SqlEventStore, SqlKeyRing, connect
+from events.snapshots import InMemorySnapshots, Snapshots
+from events.sql import SqlEventStore, SqlKeyRing, SqlSnapshots, connect
 from events.sql.listen import PostgresSignal
 from events.store import EventStore
+from projections.keeping import Projector
 from service import problems
 from service.auth import Gate, parse_configured_keys
 from service.container import Container
@@ -40,6 +42,12 @@ class Storage:
     name: str
     close: Callable[[], None]
     signal: AppendSignal
+    snapshots: Snapshots
+
+    @property
+    def projector(self) -> Projector:
+        """A projector keeping this storage's snapshots."""
+        return Projector(self.store, self.snapshots)
 
 
 def open_storage(settings: Settings, clock: Clock = system_clock) -> Storage:
@@ -47,8 +55,9 @@ def open_storage(settings: Settings, clock: Clock = system_clock) -> Storage:
     engine = connect(settings.database_url)
     name = engine.dialect.name
     signal = PostgresSignal(settings.database_url) if name == "postgresql" else PollingSignal()
+    store = SqlEventStore(engine, clock)
     return Storage(
-        SqlEventStore(engine, clock), SqlKeyRing(engine, clock), name, engine.dispose, signal
+        store, SqlKeyRing(engine, clock), name, engine.dispose, signal, SqlSnapshots(store)
     )
 
 
@@ -65,7 +74,12 @@ def create_app(
         storage = open_storage(settings, clock)
     else:
         storage = Storage(
-            store, keyring or InMemoryKeyRing(), "memory", lambda: None, PollingSignal(0.05)
+            store,
+            keyring or InMemoryKeyRing(),
+            "memory",
+            lambda: None,
+            PollingSignal(0.05),
+            InMemorySnapshots(store),
         )
     gate = Gate(parse_configured_keys(settings.api_keys), storage.keyring, settings.public_reads)
 
@@ -85,7 +99,7 @@ def create_app(
     app.state.container = Container(
         store=storage.store,
         store_name=storage.name,
-        reads=Reads(storage.store),
+        reads=Reads(storage.store, storage.projector),
         writes=Writes(storage.store),
         gate=gate,
         clock=clock,

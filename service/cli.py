@@ -64,7 +64,11 @@ def serve(
         parse_configured_keys(settings.api_keys)
     except ValueError as error:
         raise click.UsageError(str(error)) from error
-    _open(settings.database_url).close()  # fail early and clearly; create the schema
+    storage = _open(settings.database_url)  # fail early and clearly; create the schema
+    try:
+        _catch_up(storage)  # so the first reads need not
+    finally:
+        storage.close()
     os.environ["SITREP_DATABASE_URL"] = settings.database_url
     click.echo(f"sitrep on http://{settings.host}:{settings.port} ({_where(settings)})", err=True)
     uvicorn.run(
@@ -94,12 +98,13 @@ def demo(database_url: str | None) -> None:
 @main.command()
 @_DATABASE_URL
 def rebuild(database_url: str | None) -> None:
-    """Replay the whole log into every read model, and report what it holds."""
+    """Fold the whole log again into the town snapshots, and report what it holds."""
     storage = _open(database_url)
     try:
+        with tqdm(desc="rebuilding snapshots", unit=" events", file=sys.stderr) as bar:
+            storage.projector.rebuild(progress=bar.update)
         now = system_clock()
-        with tqdm(desc="replaying the log", unit=" events", file=sys.stderr) as bar:
-            rebuilt = Reads(storage.store).rebuild(Moment(now, now), progress=bar.update)
+        rebuilt = Reads(storage.store, storage.projector).rebuild(Moment(now, now))
     finally:
         storage.close()
     click.echo(
@@ -134,6 +139,7 @@ def _import(importer: Importer, file: Path, database_url: str | None, label: str
     try:
         with tqdm(desc=f"importing {file.name}", unit=" events", file=sys.stderr) as bar:
             done = importer(storage.store, file, label, bar.update)
+        _catch_up(storage)
     except SitrepError as error:
         raise click.ClickException(f"{file}: {error} (events before it were imported)") from error
     finally:
@@ -175,6 +181,14 @@ def _label(value: str) -> str:
     if not 0 < len(value.strip()) <= MAX_LABEL:
         raise click.BadParameter(f"a label has 1 to {MAX_LABEL} characters")
     return value.strip()
+
+
+def _catch_up(storage: Storage) -> None:
+    """Bring the town snapshots up to the end of the log, with a progress bar."""
+    behind = storage.store.select(after=storage.snapshots.checkpoint(), limit=1)
+    if behind:
+        with tqdm(desc="updating snapshots", unit=" events", file=sys.stderr) as bar:
+            storage.projector.catch_up(progress=bar.update)
 
 
 def _where(settings: Settings) -> str:

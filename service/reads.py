@@ -11,6 +11,7 @@ from uuid import UUID
 from events.errors import InvalidEvent, NotFound
 from events.kinds import CAPTIVE_KINDS, CORRECTION_KINDS, KINDS
 from events.record import Record
+from events.snapshots import InMemorySnapshots
 from events.store import MAX_PAGE, EventStore
 from projections import captives as ledger_folds
 from projections import town as town_folds
@@ -19,6 +20,7 @@ from projections.audit import Audited, audited
 from projections.captives import CaptiveGroup, GroupStatus, Ledger, Remains
 from projections.casualties import GroupBy, Tally, casualties
 from projections.history import Change, history
+from projections.keeping import Projector
 from projections.replay import facts, fold
 from projections.town import Status, TownState
 from service.moments import utc
@@ -72,16 +74,18 @@ class Rebuilt:
 class Reads:
     """Answers every read of the API from an event store."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, projector: Projector | None = None) -> None:
         self._store = store
+        self._projector = projector or Projector(store, InMemorySnapshots(store))
 
     def town(self, slug: str, at: Moment) -> TownView:
         """The town's state; NotFound if no record of it is known at `known_at`."""
-        stream = list(self._all(at.known_at, town=slug))
-        if not stream:
+        self._projector.catch_up()
+        version = self._store.version(slug, at.known_at)
+        if not version:
             raise NotFound(f"no record of town {slug!r} is known at {utc(at.known_at)}")
-        ledger = self._ledger(at)
-        return _view(slug, stream, ledger, at)
+        state = self._projector.town(slug, at.as_of, at.known_at)
+        return TownView(state, version, self._ledger(at).held_at(slug), at)
 
     def towns(
         self,
@@ -91,13 +95,19 @@ class Reads:
         status: Status | None = None,
     ) -> list[TownView]:
         """Every town known at `known_at`, as of `as_of`, filtered."""
-        return [
-            view
-            for view in self.rebuild(at).towns
-            if (province is None or view.state.province == province)
-            and (side is None or (view.state.controller and view.state.controller.side == side))
-            and (status is None or view.state.status == status)
-        ]
+        self._projector.catch_up()
+        ledger = self._ledger(at)
+        found: list[TownView] = []
+        for slug in self._projector.towns(at.known_at):
+            state = self._projector.town(slug, at.as_of, at.known_at)
+            if (
+                (province is None or state.province == province)
+                and (side is None or (state.controller and state.controller.side == side))
+                and (status is None or state.status == status)
+            ):
+                version = self._store.version(slug, at.known_at)
+                found.append(TownView(state, version, ledger.held_at(slug), at))
+        return found
 
     def rebuild(self, at: Moment, progress: Callable[[int], object] | None = None) -> Rebuilt:
         """Every town and the ledger, from one pass over the log; `progress(n)` per page."""

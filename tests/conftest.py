@@ -62,11 +62,17 @@ def postgres_server() -> Iterator[str]:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> str:
     """The session's PostgreSQL database, emptied before the test."""
-    engine = create_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS events, api_keys, alembic_version CASCADE"))
-    engine.dispose()
+    empty_postgres(postgres_server)
     return postgres_server
+
+
+def empty_postgres(url: str) -> None:
+    """Drop every table sitrep makes, so the next connect migrates from scratch."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = "events, api_keys, snapshots, moves, towns, checkpoints, alembic_version"
+        conn.execute(text(f"DROP TABLE IF EXISTS {tables} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture

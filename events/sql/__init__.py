@@ -2,6 +2,7 @@
 
 from events.sql.database import connect
 from events.sql.keys import SqlKeyRing
+from events.sql.snapshots import SqlSnapshots
 from events.sql.store import SqlEventStore
 
-__all__ = ["SqlEventStore", "SqlKeyRing", "connect"]
+__all__ = ["SqlEventStore", "SqlKeyRing", "SqlSnapshots", "connect"]

@@ -39,6 +39,47 @@ events = Table(
     Index("events_kind_position", "kind", "position"),
     Index("events_target", "target"),
     Index("events_recorded_at", "recorded_at"),
+    Index("events_town_occurred_at", "town", "occurred_at", "position"),
+    Index("events_town_recorded_at", "town", "recorded_at", "version"),
+)
+
+FOREVER = 2**63 - 1
+"""`known_until` of a snapshot that still holds."""
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("stream", String(120), primary_key=True),
+    Column("occurred_at", BigInteger, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("known_from", BigInteger, primary_key=True),
+    Column("known_until", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+)
+
+moves = Table(
+    "moves",
+    metadata,
+    Column("town", String(120), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("occurred_at", BigInteger, nullable=False),
+    Column("known_from", BigInteger, nullable=False),
+    Index("moves_town_occurred_at", "town", "occurred_at"),
+    Index("moves_town_position", "town", "position"),
+)
+
+towns = Table(
+    "towns",
+    metadata,
+    Column("town", String(120), primary_key=True),
+    Column("first_known", BigInteger, nullable=False, doc="recorded_at of its first record"),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("position", BigInteger, nullable=False),
 )
 
 api_keys = Table(

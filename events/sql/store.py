@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Engine, Row, Select, func, insert, select, text
+from sqlalchemy import Engine, Row, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -35,7 +35,7 @@ class TransactionView:
 
     def find_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]:
         query = select(events).where(events.c.id.in_(list(event_ids)))
-        return {record.id: record for record in map(_record, self._conn.execute(query))}
+        return {record.id: record for record in map(record_of, self._conn.execute(query))}
 
     def versions(self, towns: Collection[str]) -> dict[str, int]:
         query = (
@@ -106,7 +106,7 @@ class SqlEventStore:
                     raise StoreUnavailable("the append kept clashing with another") from error
 
     def _commit_once(self, group: list[Request]) -> None:
-        with self._connection(write=True) as conn, conn.begin():
+        with self.connection(write=True) as conn, conn.begin():
             if self._postgres:
                 # Without the lock, a later transaction could commit a lower position
                 # after a reader has paged past it; EXCLUSIVE still lets readers in.
@@ -131,9 +131,9 @@ class SqlEventStore:
 
     def get(self, event_id: UUID) -> Record | None:
         """The record of one event, or None."""
-        with self._connection() as conn:
+        with self.connection() as conn:
             row = conn.execute(select(events).where(events.c.id == event_id)).first()
-        return None if row is None else _record(row)
+        return None if row is None else record_of(row)
 
     def select(
         self,
@@ -156,24 +156,26 @@ class SqlEventStore:
         if known_at is not None:
             query = query.where(events.c.recorded_at <= to_micros(known_at))
         query = query.order_by(events.c.position).limit(max(0, min(limit, MAX_PAGE)))
-        with self._connection() as conn:
-            return [_record(row) for row in conn.execute(query)]
+        with self.connection() as conn:
+            return [record_of(row) for row in conn.execute(query)]
 
     def version(self, town: str, known_at: datetime | None = None) -> int:
         """The town stream's version as known at `known_at` (0: no record)."""
-        query = _version_query(town)
+        query = select(events.c.version).where(events.c.town == town)
         if known_at is not None:
             query = query.where(events.c.recorded_at <= to_micros(known_at))
-        with self._connection() as conn:
-            return int(conn.execute(query).scalar_one())
+        query = query.order_by(events.c.recorded_at.desc(), events.c.version.desc()).limit(1)
+        with self.connection() as conn:
+            return int(conn.execute(query).scalar() or 0)
 
     def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers."""
-        with self._connection() as conn:
+        with self.connection() as conn:
             conn.execute(text("SELECT 1"))
 
     @contextmanager
-    def _connection(self, *, write: bool = False) -> Iterator[Connection]:
+    def connection(self, *, write: bool = False) -> Iterator[Connection]:
+        """A connection whose driver errors surface as StoreUnavailable; `write` takes the lock."""
         try:
             with self._engine.connect() as conn:
                 if write:
@@ -183,10 +185,6 @@ class SqlEventStore:
             raise StoreUnavailable(f"the database did not answer: {error.orig}") from error
         except PoolTimeout as error:
             raise StoreUnavailable(f"no database connection was free: {error}") from error
-
-
-def _version_query(town: str) -> Select[int]:
-    return select(func.coalesce(func.max(events.c.version), 0)).where(events.c.town == town)
 
 
 def as_row(record: Record) -> dict[str, Any]:
@@ -208,6 +206,7 @@ def as_row(record: Record) -> dict[str, Any]:
     }
 
 
-def _record(row: Row[Any]) -> Record:
+def record_of(row: Row[Any]) -> Record:
+    """The record a row of the events table stores."""
     event = decode_event(row.kind, str(row.id), row.town, row.body, row.schema_version)
     return Record(event, row.position, row.version, from_micros(row.recorded_at), row.recorded_by)

@@ -1,0 +1,253 @@
+"""Snapshots of folded streams, kept beside the log so a read need not replay it.
+
+A snapshot is a stream's state after every fact up to a key `(occurred_at,
+position)`, as known from `known_from` until `known_until` (exclusive; None
+while it still holds). A later report that folds at or before that key ends
+it; a new snapshot starts from then on. So a read at any `as_of` and
+`known_at` starts from the latest snapshot that held at `known_at` and folds
+only the few reports after it: the `tail`.
+
+Every change comes in one `Update` that also moves the checkpoint, the log
+position the snapshots reflect, so they never disagree with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from threading import Lock
+from typing import Protocol
+
+from events.kinds import ReportCorrected, ReportRetracted, is_correction
+from events.record import Record
+from events.store import MAX_PAGE, EventStore
+
+Key = tuple[datetime, int]
+"""Where a fact folds: `(occurred_at, position)`."""
+
+LAST_POSITION = 2**62
+"""Beyond every position: `(as_of, LAST_POSITION)` follows all that occurred by `as_of`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A stream's state after every fact up to `key`, as known from `known_from`."""
+
+    stream: str
+    key: Key
+    known_from: datetime
+    state: str
+    known_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Closure:
+    """From `at` on, no snapshot of `stream` at or after `key` holds any more."""
+
+    stream: str
+    key: Key
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A correction known from `known_from` moved the report at `position` to `occurred_at`."""
+
+    town: str
+    position: int
+    occurred_at: datetime
+    known_from: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One step of the projection: the checkpoint moves from `after` to `through`."""
+
+    after: int
+    through: int
+    closures: list[Closure] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    towns: dict[str, datetime] = field(default_factory=dict)
+    """When each town of the step was first known in it."""
+
+
+class Snapshots(Protocol):
+    """Where snapshots, moves and the checkpoint are kept."""
+
+    def checkpoint(self) -> int:
+        """The log position every snapshot and move reflects."""
+        ...
+
+    def latest(self, stream: str, before: Key, known_at: datetime | None) -> Snapshot | None:
+        """The snapshot with the greatest key below `before` that held at `known_at` (None: now)."""
+        ...
+
+    def moves(self, town: str, positions: Collection[int]) -> list[Move]:
+        """Every move of the reports at `positions`."""
+        ...
+
+    def towns(self, known_at: datetime | None) -> list[str]:
+        """Every town with a record known at `known_at` (None: now), by slug."""
+        ...
+
+    def tail(
+        self,
+        town: str,
+        after: Key | None,
+        until: datetime | None,
+        known_at: datetime | None,
+        *,
+        through: int | None = None,
+        also: Collection[int] = (),
+    ) -> list[Record]:
+        """The records a fold from `after` to `until` needs, with every amendment of them.
+
+        That is each report of `town` that occurred from `after` to `until`, or
+        was moved there, or sits at a position in `also`; only records known at
+        `known_at` and at positions up to `through` count. Some may fold
+        outside the range once amended: the caller drops them.
+        """
+        ...
+
+    def save(self, update: Update) -> bool:
+        """Apply `update` atomically; False, changing nothing, if the checkpoint is not `after`."""
+        ...
+
+    def reset(self) -> None:
+        """Forget every snapshot, move and town; the checkpoint goes back to 0."""
+        ...
+
+
+class InMemorySnapshots:
+    """Snapshots in memory over any EventStore: the twin the tests and the memory store use."""
+
+    def __init__(self, log: EventStore) -> None:
+        self._log = log
+        self._lock = Lock()
+        self._checkpoint = 0
+        self._snapshots: dict[str, list[Snapshot]] = {}
+        self._moves: list[Move] = []
+        self._towns: dict[str, datetime] = {}
+
+    def checkpoint(self) -> int:
+        """The log position every snapshot and move reflects."""
+        return self._checkpoint
+
+    def latest(self, stream: str, before: Key, known_at: datetime | None) -> Snapshot | None:
+        """The snapshot with the greatest key below `before` that held at `known_at` (None: now)."""
+        held = [
+            snapshot
+            for snapshot in self._snapshots.get(stream, [])
+            if snapshot.key < before and _holds(snapshot, known_at)
+        ]
+        return max(held, key=_key, default=None)
+
+    def moves(self, town: str, positions: Collection[int]) -> list[Move]:
+        """Every move of the reports at `positions`."""
+        return [m for m in self._moves if m.town == town and m.position in positions]
+
+    def towns(self, known_at: datetime | None) -> list[str]:
+        """Every town with a record known at `known_at` (None: now), by slug."""
+        return sorted(
+            t for t, first in self._towns.items() if known_at is None or first <= known_at
+        )
+
+    def tail(
+        self,
+        town: str,
+        after: Key | None,
+        until: datetime | None,
+        known_at: datetime | None,
+        *,
+        through: int | None = None,
+        also: Collection[int] = (),
+    ) -> list[Record]:
+        """The records a fold from `after` to `until` needs, with every amendment of them."""
+        stream = [
+            record
+            for record in _every(self._log, town, known_at)
+            if through is None or record.position <= through
+        ]
+        moved = {
+            move.position
+            for move in self._moves
+            if move.town == town
+            and (known_at is None or move.known_from <= known_at)
+            and _within(move.occurred_at, after, until)
+        }
+        wanted = {
+            record.id
+            for record in stream
+            if not is_correction(record.event)
+            and (
+                record.position in moved
+                or record.position in also
+                or _within(record.event.occurred_at, after, until)
+            )
+        }
+        return [
+            record
+            for record in stream
+            if record.id in wanted
+            or (
+                isinstance(record.event, ReportCorrected | ReportRetracted)
+                and record.event.target in wanted
+            )
+        ]
+
+    def save(self, update: Update) -> bool:
+        """Apply `update` atomically; False, changing nothing, if the checkpoint is not `after`."""
+        with self._lock:
+            if self._checkpoint != update.after:
+                return False
+            for closure in update.closures:
+                self._snapshots[closure.stream] = [
+                    _closed(snapshot, closure)
+                    for snapshot in self._snapshots.get(closure.stream, [])
+                ]
+            for snapshot in update.snapshots:
+                self._snapshots.setdefault(snapshot.stream, []).append(snapshot)
+            self._moves.extend(update.moves)
+            for town, first in update.towns.items():
+                self._towns.setdefault(town, first)
+            self._checkpoint = update.through
+            return True
+
+    def reset(self) -> None:
+        """Forget every snapshot, move and town; the checkpoint goes back to 0."""
+        with self._lock:
+            self._snapshots, self._moves, self._towns, self._checkpoint = {}, [], {}, 0
+
+
+def _holds(snapshot: Snapshot, known_at: datetime | None) -> bool:
+    if known_at is None:
+        return snapshot.known_until is None
+    until = snapshot.known_until
+    return snapshot.known_from <= known_at and (until is None or known_at < until)
+
+
+def _closed(snapshot: Snapshot, closure: Closure) -> Snapshot:
+    if snapshot.known_until is not None or snapshot.key < closure.key:
+        return snapshot
+    return Snapshot(snapshot.stream, snapshot.key, snapshot.known_from, snapshot.state, closure.at)
+
+
+def _within(occurred_at: datetime | None, after: Key | None, until: datetime | None) -> bool:
+    assert occurred_at is not None
+    return (after is None or occurred_at >= after[0]) and (until is None or occurred_at <= until)
+
+
+def _key(snapshot: Snapshot) -> Key:
+    return snapshot.key
+
+
+def _every(log: EventStore, town: str, known_at: datetime | None) -> Iterator[Record]:
+    after = 0
+    while True:
+        page = log.select(after=after, limit=MAX_PAGE, town=town, known_at=known_at)
+        yield from page
+        if len(page) < MAX_PAGE:
+            return
+        after = page[-1].position

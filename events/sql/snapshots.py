@@ -1,0 +1,189 @@
+"""Snapshots, moves and their checkpoint in the same database as the log."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy.engine import Connection
+
+from events.record import Record
+from events.snapshots import Key, Move, Snapshot, Update
+from events.sql.schema import (
+    FOREVER,
+    checkpoints,
+    events,
+    from_micros,
+    moves,
+    snapshots,
+    to_micros,
+    towns,
+)
+from events.sql.store import SqlEventStore, record_of
+
+_NAME = "snapshots"
+_AMENDMENTS = ("report.corrected", "report.retracted")
+
+
+class SqlSnapshots:
+    """Snapshots kept by SQL beside the log; they go through the log's own connections."""
+
+    def __init__(self, log: SqlEventStore) -> None:
+        self._log = log
+
+    def checkpoint(self) -> int:
+        """The log position every snapshot and move reflects."""
+        query = select(checkpoints.c.position).where(checkpoints.c.name == _NAME)
+        with self._log.connection() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def latest(self, stream: str, before: Key, known_at: datetime | None) -> Snapshot | None:
+        """The snapshot with the greatest key below `before` that held at `known_at` (None: now)."""
+        key = tuple_(snapshots.c.occurred_at, snapshots.c.position)
+        query = select(snapshots).where(
+            snapshots.c.stream == stream, key < tuple_(to_micros(before[0]), before[1])
+        )
+        if known_at is None:
+            query = query.where(snapshots.c.known_until == FOREVER)
+        else:
+            at = to_micros(known_at)
+            query = query.where(snapshots.c.known_from <= at, snapshots.c.known_until > at)
+        query = query.order_by(snapshots.c.occurred_at.desc(), snapshots.c.position.desc())
+        with self._log.connection() as conn:
+            row = conn.execute(query.limit(1)).first()
+        if row is None:
+            return None
+        until = None if row.known_until == FOREVER else from_micros(row.known_until)
+        key_at = (from_micros(row.occurred_at), row.position)
+        return Snapshot(row.stream, key_at, from_micros(row.known_from), row.state, until)
+
+    def moves(self, town: str, positions: Collection[int]) -> list[Move]:
+        """Every move of the reports at `positions`."""
+        query = select(moves).where(moves.c.town == town, moves.c.position.in_(list(positions)))
+        with self._log.connection() as conn:
+            return [
+                Move(
+                    row.town,
+                    row.position,
+                    from_micros(row.occurred_at),
+                    from_micros(row.known_from),
+                )
+                for row in conn.execute(query)
+            ]
+
+    def towns(self, known_at: datetime | None) -> list[str]:
+        """Every town with a record known at `known_at` (None: now), by slug."""
+        query = select(towns.c.town).order_by(towns.c.town)
+        if known_at is not None:
+            query = query.where(towns.c.first_known <= to_micros(known_at))
+        with self._log.connection() as conn:
+            return list(conn.execute(query).scalars())
+
+    def tail(
+        self,
+        town: str,
+        after: Key | None,
+        until: datetime | None,
+        known_at: datetime | None,
+        *,
+        through: int | None = None,
+        also: Collection[int] = (),
+    ) -> list[Record]:
+        """The records a fold from `after` to `until` needs, with every amendment of them."""
+        occurred: list[Any] = []
+        moved: list[Any] = [moves.c.town == town]
+        if after is not None:
+            occurred.append(events.c.occurred_at >= to_micros(after[0]))
+            moved.append(moves.c.occurred_at >= to_micros(after[0]))
+        if until is not None:
+            occurred.append(events.c.occurred_at <= to_micros(until))
+            moved.append(moves.c.occurred_at <= to_micros(until))
+        if known_at is not None:
+            moved.append(moves.c.known_from <= to_micros(known_at))
+        reports = and_(events.c.kind.not_in(_AMENDMENTS), *occurred)
+        wanted = or_(
+            reports,
+            events.c.position.in_(select(moves.c.position).where(*moved)),
+            events.c.position.in_(list(also)),
+        )
+        known: list[Any] = [events.c.town == town]
+        if known_at is not None:
+            known.append(events.c.recorded_at <= to_micros(known_at))
+        if through is not None:
+            known.append(events.c.position <= through)
+        found = select(events).where(*known, wanted).order_by(events.c.position)
+        with self._log.connection() as conn:
+            records = [record_of(row) for row in conn.execute(found)]
+            ids = [record.id for record in records]
+            if ids:
+                amending = select(events).where(*known, events.c.target.in_(ids))
+                records += [record_of(row) for row in conn.execute(amending)]
+        return records
+
+    def save(self, change: Update) -> bool:
+        """Apply `change` atomically; False, changing nothing, if the checkpoint is not `after`."""
+        with self._log.connection(write=True) as conn, conn.begin():
+            moved = conn.execute(
+                update(checkpoints)
+                .where(checkpoints.c.name == _NAME, checkpoints.c.position == change.after)
+                .values(position=change.through)
+            )
+            if moved.rowcount != 1:
+                conn.rollback()
+                return False
+            self._write(conn, change)
+        return True
+
+    def reset(self) -> None:
+        """Forget every snapshot, move and town; the checkpoint goes back to 0."""
+        with self._log.connection(write=True) as conn, conn.begin():
+            conn.execute(delete(snapshots))
+            conn.execute(delete(moves))
+            conn.execute(delete(towns))
+            conn.execute(update(checkpoints).where(checkpoints.c.name == _NAME).values(position=0))
+
+    @staticmethod
+    def _write(conn: Connection, change: Update) -> None:
+        for closure in change.closures:
+            key = tuple_(snapshots.c.occurred_at, snapshots.c.position)
+            conn.execute(
+                update(snapshots)
+                .where(
+                    snapshots.c.stream == closure.stream,
+                    key >= tuple_(to_micros(closure.key[0]), closure.key[1]),
+                    snapshots.c.known_until == FOREVER,
+                )
+                .values(known_until=to_micros(closure.at))
+            )
+        if change.snapshots:
+            conn.execute(insert(snapshots), [_snapshot_row(s) for s in change.snapshots])
+        if change.moves:
+            conn.execute(insert(moves), [_move_row(m) for m in change.moves])
+        if change.towns:
+            known = select(towns.c.town).where(towns.c.town.in_(list(change.towns)))
+            new = change.towns.keys() - set(conn.execute(known).scalars())
+            rows = [{"town": t, "first_known": to_micros(change.towns[t])} for t in sorted(new)]
+            if rows:
+                conn.execute(insert(towns), rows)
+
+
+def _snapshot_row(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "stream": snapshot.stream,
+        "occurred_at": to_micros(snapshot.key[0]),
+        "position": snapshot.key[1],
+        "known_from": to_micros(snapshot.known_from),
+        "known_until": FOREVER,
+        "state": snapshot.state,
+    }
+
+
+def _move_row(move: Move) -> dict[str, Any]:
+    return {
+        "town": move.town,
+        "position": move.position,
+        "occurred_at": to_micros(move.occurred_at),
+        "known_from": to_micros(move.known_from),
+    }

@@ -1,0 +1,169 @@
+"""Town states kept up to date as the log grows, and read at any moment without replay.
+
+The projector follows the log from its checkpoint. For each town a page of
+records touches, it finds the earliest place they fold (a late report folds
+before what is already there; a correction folds where its report was or
+goes), ends the snapshots from that place on, and folds again from the
+nearest earlier snapshot that still holds, writing a new snapshot every
+`every` facts. Other towns are not touched.
+
+A read starts from the latest snapshot that held at `known_at` and folds the
+tail after it: at most about `every` reports, however long the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from threading import Lock
+
+from pydantic import TypeAdapter
+
+from events.appending import replacement_of
+from events.kinds import ReportCorrected, ReportRetracted
+from events.record import Record
+from events.snapshots import LAST_POSITION, Closure, Key, Move, Snapshot, Snapshots, Update
+from events.store import MAX_PAGE, EventStore
+from projections import town as town_folds
+from projections.replay import Fact, facts
+from projections.town import TownState
+
+EVERY = 32
+"""Facts between two snapshots of a town: a read folds at most about this many."""
+
+PAGES_PER_STEP = 10
+"""Log pages folded per update: more means fewer refolds when catching up a long way."""
+
+_STATE = TypeAdapter(TownState)
+
+
+@dataclass(slots=True)
+class _Marks:
+    """Where a page's records fold in one town, in position order, and when each was known."""
+
+    earliest: Key | None = None
+    closures: list[Closure] = field(default_factory=list)
+    moved: set[int] = field(default_factory=set)
+
+    def add(self, town: str, key: Key, at: datetime) -> None:
+        if self.earliest is None or key < self.earliest:
+            self.earliest = key
+            self.closures.append(Closure(town, key, at))
+
+
+class Projector:
+    """Keeps town snapshots in step with the log, and folds a town at any moment from them."""
+
+    def __init__(self, log: EventStore, snapshots: Snapshots, every: int = EVERY) -> None:
+        self._log = log
+        self._snapshots = snapshots
+        self._every = every
+        self._lock = Lock()
+
+    def catch_up(self, progress: Callable[[int], object] | None = None) -> int:
+        """Fold every record past the checkpoint into the snapshots; how many were folded."""
+        folded = 0
+        with self._lock:
+            while True:
+                checkpoint = self._snapshots.checkpoint()
+                page = self._pages(checkpoint)
+                if not page:
+                    return folded
+                if self._snapshots.save(self._update(checkpoint, page)):
+                    folded += len(page)
+                    if progress is not None:
+                        progress(len(page))
+                # Otherwise another process moved the checkpoint first: start from its.
+
+    def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
+        """Forget every snapshot and fold the whole log again; how many records were folded."""
+        with self._lock:
+            self._snapshots.reset()
+        return self.catch_up(progress)
+
+    def town(self, slug: str, as_of: datetime, known_at: datetime | None) -> TownState:
+        """The town as of `as_of`, as known at `known_at` (None: now)."""
+        base = self._snapshots.latest(slug, (as_of, LAST_POSITION), known_at)
+        after = None if base is None else base.key
+        records = self._snapshots.tail(slug, after, as_of, known_at)
+        state = TownState(slug) if base is None else _STATE.validate_json(base.state)
+        for fact in _after(facts(records, as_of), after):
+            state = town_folds.evolve(state, fact)
+        return state
+
+    def towns(self, known_at: datetime | None) -> list[str]:
+        """Every town with a record known at `known_at` (None: now), by slug."""
+        return self._snapshots.towns(known_at)
+
+    def _pages(self, checkpoint: int) -> list[Record]:
+        records: list[Record] = []
+        for _ in range(PAGES_PER_STEP):
+            page = self._log.select(after=checkpoint, limit=MAX_PAGE)
+            records.extend(page)
+            if len(page) < MAX_PAGE:
+                break
+            checkpoint = page[-1].position
+        return records
+
+    def _update(self, checkpoint: int, page: list[Record]) -> Update:
+        through, known_from = page[-1].position, page[-1].recorded_at
+        marks, moves = self._marks(page)
+        update = Update(checkpoint, through, moves=moves)
+        for record in page:
+            update.towns.setdefault(record.town, record.recorded_at)
+        for town, mark in marks.items():
+            assert mark.earliest is not None
+            update.closures.extend(mark.closures)
+            update.snapshots.extend(
+                self._refold(town, mark.earliest, mark.moved, through, known_from)
+            )
+        return update
+
+    def _marks(self, page: list[Record]) -> tuple[dict[str, _Marks], list[Move]]:
+        """Where each town's records fold, and the moves the page's corrections make."""
+        marks: dict[str, _Marks] = {}
+        moves: list[Move] = []
+        by_id = {record.id: record for record in page}
+        for record in page:
+            mark = marks.setdefault(record.town, _Marks())
+            event = record.event
+            if not isinstance(event, ReportCorrected | ReportRetracted):
+                assert event.occurred_at is not None
+                mark.add(record.town, (event.occurred_at, record.position), record.recorded_at)
+                continue
+            target = by_id.get(event.target) or self._log.get(event.target)
+            assert target is not None
+            assert target.event.occurred_at is not None
+            places = [target.event.occurred_at]
+            places += [m.occurred_at for m in self._snapshots.moves(record.town, [target.position])]
+            places += [m.occurred_at for m in moves if m.position == target.position]
+            if isinstance(event, ReportCorrected):
+                moved_to = replacement_of(target.event, event).occurred_at
+                assert moved_to is not None
+                places.append(moved_to)
+                if moved_to != target.event.occurred_at:
+                    moves.append(Move(record.town, target.position, moved_to, record.recorded_at))
+                    mark.moved.add(target.position)
+            mark.add(record.town, (min(places), target.position), record.recorded_at)
+        return marks, moves
+
+    def _refold(
+        self, town: str, earliest: Key, moved: set[int], through: int, known_from: datetime
+    ) -> Iterable[Snapshot]:
+        """New snapshots of `town`, folded from the last one that still holds before `earliest`."""
+        base = self._snapshots.latest(town, earliest, None)
+        after = None if base is None else base.key
+        records = self._snapshots.tail(town, after, None, None, through=through, also=moved)
+        state = TownState(town) if base is None else _STATE.validate_json(base.state)
+        for n, fact in enumerate(_after(facts(records), after), 1):
+            state = town_folds.evolve(state, fact)
+            if n % self._every == 0:
+                key = (fact.occurred_at, fact.record.position)
+                yield Snapshot(town, key, known_from, _STATE.dump_json(state).decode())
+
+
+def _after(ordered: list[Fact], key: Key | None) -> list[Fact]:
+    if key is None:
+        return ordered
+    return [fact for fact in ordered if (fact.occurred_at, fact.record.position) > key]
