@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from threading import Lock
 from typing import Protocol
+from uuid import UUID
 
-from events.kinds import ReportCorrected, ReportRetracted, is_correction
+from events.kinds import CAPTIVE_KINDS, ReportCorrected, ReportRetracted, is_correction
 from events.record import Record
 from events.store import MAX_PAGE, EventStore
 
@@ -61,6 +62,25 @@ class Move:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """How many captives `town` held from the fact at `key` on, as known from `known_from`."""
+
+    town: str
+    key: Key
+    known_from: datetime
+    held: int
+    known_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """From `at` on, no Held row at or after `key` holds any more, whatever its town."""
+
+    key: Key
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Update:
     """One step of the projection: the checkpoint moves from `after` to `through`."""
 
@@ -71,6 +91,19 @@ class Update:
     moves: list[Move] = field(default_factory=list)
     towns: dict[str, datetime] = field(default_factory=dict)
     """When each town of the step was first known in it."""
+    cuts: list[Cut] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TownRead:
+    """What reading one town at a moment takes: its snapshot, tail, version and captives held."""
+
+    town: str
+    snapshot: Snapshot | None
+    tail: list[Record]
+    version: int
+    held: int
 
 
 class Snapshots(Protocol):
@@ -90,6 +123,18 @@ class Snapshots(Protocol):
 
     def towns(self, known_at: datetime | None) -> list[str]:
         """Every town with a record known at `known_at` (None: now), by slug."""
+        ...
+
+    def held(self, town: str, before: Key, known_at: datetime | None) -> int:
+        """Captives held in `town` after the last change before `before`, as known at `known_at`."""
+        ...
+
+    def captive_records(self, through: int) -> list[Record]:
+        """Every captive report up to position `through`, and every amendment of one."""
+        ...
+
+    def every_town(self, as_of: datetime, known_at: datetime) -> list[TownRead]:
+        """What reading each town known at `known_at` as of `as_of` takes, in a few queries."""
         ...
 
     def tail(
@@ -130,6 +175,7 @@ class InMemorySnapshots:
         self._snapshots: dict[str, list[Snapshot]] = {}
         self._moves: list[Move] = []
         self._towns: dict[str, datetime] = {}
+        self._held: list[Held] = []
 
     def checkpoint(self) -> int:
         """The log position every snapshot and move reflects."""
@@ -153,6 +199,48 @@ class InMemorySnapshots:
         return sorted(
             t for t, first in self._towns.items() if known_at is None or first <= known_at
         )
+
+    def held(self, town: str, before: Key, known_at: datetime | None) -> int:
+        """Captives held in `town` after the last change before `before`, as known at `known_at`."""
+        rows = [
+            row
+            for row in self._held
+            if row.town == town and row.key < before and _holds(row, known_at)
+        ]
+        latest = max(rows, key=_key, default=None)
+        return 0 if latest is None else latest.held
+
+    def captive_records(self, through: int) -> list[Record]:
+        """Every captive report up to position `through`, and every amendment of one."""
+        found: list[Record] = []
+        captive: set[UUID] = set()
+        after = 0
+        while page := self._log.select(after=after, limit=MAX_PAGE):
+            for record in page:
+                if record.position > through:
+                    return found
+                event = record.event
+                if record.kind in CAPTIVE_KINDS:
+                    captive.add(record.id)
+                    found.append(record)
+                elif (
+                    isinstance(event, ReportCorrected | ReportRetracted) and event.target in captive
+                ):
+                    found.append(record)
+            after = page[-1].position
+        return found
+
+    def every_town(self, as_of: datetime, known_at: datetime) -> list[TownRead]:
+        """What reading each town known at `known_at` as of `as_of` takes, town by town."""
+        before = (as_of, LAST_POSITION)
+        found: list[TownRead] = []
+        for town in self.towns(known_at):
+            snapshot = self.latest(town, before, known_at)
+            after = None if snapshot is None else snapshot.key
+            tail = self.tail(town, after, as_of, known_at)
+            version = self._log.version(town, known_at)
+            found.append(TownRead(town, snapshot, tail, version, self.held(town, before, known_at)))
+        return found
 
     def tail(
         self,
@@ -212,6 +300,9 @@ class InMemorySnapshots:
             self._moves.extend(update.moves)
             for town, first in update.towns.items():
                 self._towns.setdefault(town, first)
+            for cut in update.cuts:
+                self._held = [_cut(row, cut) for row in self._held]
+            self._held.extend(update.held)
             self._checkpoint = update.through
             return True
 
@@ -219,13 +310,20 @@ class InMemorySnapshots:
         """Forget every snapshot, move and town; the checkpoint goes back to 0."""
         with self._lock:
             self._snapshots, self._moves, self._towns, self._checkpoint = {}, [], {}, 0
+            self._held = []
 
 
-def _holds(snapshot: Snapshot, known_at: datetime | None) -> bool:
+def _holds(snapshot: Snapshot | Held, known_at: datetime | None) -> bool:
     if known_at is None:
         return snapshot.known_until is None
     until = snapshot.known_until
     return snapshot.known_from <= known_at and (until is None or known_at < until)
+
+
+def _cut(row: Held, cut: Cut) -> Held:
+    if row.known_until is not None or row.key < cut.key:
+        return row
+    return Held(row.town, row.key, row.known_from, row.held, cut.at)
 
 
 def _closed(snapshot: Snapshot, closure: Closure) -> Snapshot:
@@ -239,7 +337,7 @@ def _within(occurred_at: datetime | None, after: Key | None, until: datetime | N
     return (after is None or occurred_at >= after[0]) and (until is None or occurred_at <= until)
 
 
-def _key(snapshot: Snapshot) -> Key:
+def _key(snapshot: Snapshot | Held) -> Key:
     return snapshot.key
 
 

@@ -21,11 +21,12 @@ from threading import Lock
 from pydantic import TypeAdapter
 
 from events.appending import replacement_of
-from events.kinds import ReportCorrected, ReportRetracted
+from events.kinds import CAPTIVE_KINDS, ReportCorrected, ReportRetracted
 from events.record import Record
 from events.snapshots import LAST_POSITION, Closure, Key, Move, Snapshot, Snapshots, Update
 from events.store import MAX_PAGE, EventStore
 from projections import town as town_folds
+from projections.holdings import Changes, Holdings
 from projections.replay import Fact, facts
 from projections.town import TownState
 
@@ -36,6 +37,19 @@ PAGES_PER_STEP = 10
 """Log pages folded per update: more means fewer refolds when catching up a long way."""
 
 _STATE = TypeAdapter(TownState)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptTown:
+    """A town's state at a moment, with its version and captives held then."""
+
+    state: TownState
+    version: int
+    captives_held: int
+
+
+_Placed = tuple[Record, Key, bool]
+"""A record, the key it folds at, and whether it is or amends a captive report."""
 
 
 @dataclass(slots=True)
@@ -55,11 +69,18 @@ class _Marks:
 class Projector:
     """Keeps town snapshots in step with the log, and folds a town at any moment from them."""
 
-    def __init__(self, log: EventStore, snapshots: Snapshots, every: int = EVERY) -> None:
+    def __init__(
+        self,
+        log: EventStore,
+        snapshots: Snapshots,
+        every: int = EVERY,
+        holdings: Holdings | None = None,
+    ) -> None:
         self._log = log
         self._snapshots = snapshots
         self._every = every
         self._lock = Lock()
+        self._holdings = holdings or Holdings(snapshots.captive_records)
 
     def catch_up(self, progress: Callable[[int], object] | None = None) -> int:
         """Fold every record past the checkpoint into the snapshots; how many were folded."""
@@ -70,7 +91,9 @@ class Projector:
                 page = self._pages(checkpoint)
                 if not page:
                     return folded
+                self._holdings.begin(checkpoint)
                 if self._snapshots.save(self._update(checkpoint, page)):
+                    self._holdings.commit()
                     folded += len(page)
                     if progress is not None:
                         progress(len(page))
@@ -87,14 +110,33 @@ class Projector:
         base = self._snapshots.latest(slug, (as_of, LAST_POSITION), known_at)
         after = None if base is None else base.key
         records = self._snapshots.tail(slug, after, as_of, known_at)
-        state = TownState(slug) if base is None else _STATE.validate_json(base.state)
+        state = self._state(slug, base)
         for fact in _after(facts(records, as_of), after):
             state = town_folds.evolve(state, fact)
         return state
 
+    def every_town(self, as_of: datetime, known_at: datetime) -> list[KeptTown]:
+        """Every town known at `known_at` as of `as_of`, by slug, from a few queries."""
+        found: list[KeptTown] = []
+        for read in self._snapshots.every_town(as_of, known_at):
+            after = None if read.snapshot is None else read.snapshot.key
+            state = self._state(read.town, read.snapshot)
+            for fact in _after(facts(read.tail, as_of), after):
+                state = town_folds.evolve(state, fact)
+            found.append(KeptTown(state, read.version, read.held))
+        return found
+
+    def captives_held(self, slug: str, as_of: datetime, known_at: datetime | None) -> int:
+        """How many captives are held in the town as of `as_of`, as known at `known_at`."""
+        return self._snapshots.held(slug, (as_of, LAST_POSITION), known_at)
+
     def towns(self, known_at: datetime | None) -> list[str]:
         """Every town with a record known at `known_at` (None: now), by slug."""
         return self._snapshots.towns(known_at)
+
+    @staticmethod
+    def _state(slug: str, snapshot: Snapshot | None) -> TownState:
+        return TownState(slug) if snapshot is None else _STATE.validate_json(snapshot.state)
 
     def _pages(self, checkpoint: int) -> list[Record]:
         records: list[Record] = []
@@ -108,10 +150,19 @@ class Projector:
 
     def _update(self, checkpoint: int, page: list[Record]) -> Update:
         through, known_from = page[-1].position, page[-1].recorded_at
-        marks, moves = self._marks(page)
+        placed, moves = self._places(page)
         update = Update(checkpoint, through, moves=moves)
-        for record in page:
+        marks: dict[str, _Marks] = {}
+        changes = Changes()
+        for record, key, captive in placed:
             update.towns.setdefault(record.town, record.recorded_at)
+            mark = marks.setdefault(record.town, _Marks())
+            mark.add(record.town, key, record.recorded_at)
+            self._holdings.add(record, key, changes, captive=captive)
+        for move in moves:
+            marks[move.town].moved.add(move.position)
+        update.cuts.extend(changes.cuts)
+        update.held.extend(changes.rows.values())
         for town, mark in marks.items():
             assert mark.earliest is not None
             update.closures.extend(mark.closures)
@@ -120,17 +171,17 @@ class Projector:
             )
         return update
 
-    def _marks(self, page: list[Record]) -> tuple[dict[str, _Marks], list[Move]]:
-        """Where each town's records fold, and the moves the page's corrections make."""
-        marks: dict[str, _Marks] = {}
+    def _places(self, page: list[Record]) -> tuple[list[_Placed], list[Move]]:
+        """Where each record folds, whether it is or amends a captive report, and the moves."""
+        placed: list[_Placed] = []
         moves: list[Move] = []
         by_id = {record.id: record for record in page}
         for record in page:
-            mark = marks.setdefault(record.town, _Marks())
             event = record.event
             if not isinstance(event, ReportCorrected | ReportRetracted):
                 assert event.occurred_at is not None
-                mark.add(record.town, (event.occurred_at, record.position), record.recorded_at)
+                key = (event.occurred_at, record.position)
+                placed.append((record, key, record.kind in CAPTIVE_KINDS))
                 continue
             target = by_id.get(event.target) or self._log.get(event.target)
             assert target is not None
@@ -144,9 +195,9 @@ class Projector:
                 places.append(moved_to)
                 if moved_to != target.event.occurred_at:
                     moves.append(Move(record.town, target.position, moved_to, record.recorded_at))
-                    mark.moved.add(target.position)
-            mark.add(record.town, (min(places), target.position), record.recorded_at)
-        return marks, moves
+            key = (min(places), target.position)
+            placed.append((record, key, target.kind in CAPTIVE_KINDS))
+        return placed, moves
 
     def _refold(
         self, town: str, earliest: Key, moved: set[int], through: int, known_from: datetime
@@ -155,7 +206,7 @@ class Projector:
         base = self._snapshots.latest(town, earliest, None)
         after = None if base is None else base.key
         records = self._snapshots.tail(town, after, None, None, through=through, also=moved)
-        state = TownState(town) if base is None else _STATE.validate_json(base.state)
+        state = self._state(town, base)
         for n, fact in enumerate(_after(facts(records), after), 1):
             state = town_folds.evolve(state, fact)
             if n % self._every == 0:

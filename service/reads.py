@@ -85,7 +85,8 @@ class Reads:
         if not version:
             raise NotFound(f"no record of town {slug!r} is known at {utc(at.known_at)}")
         state = self._projector.town(slug, at.as_of, at.known_at)
-        return TownView(state, version, self._ledger(at).held_at(slug), at)
+        held = self._projector.captives_held(slug, at.as_of, at.known_at)
+        return TownView(state, version, held, at)
 
     def towns(
         self,
@@ -96,18 +97,13 @@ class Reads:
     ) -> list[TownView]:
         """Every town known at `known_at`, as of `as_of`, filtered."""
         self._projector.catch_up()
-        ledger = self._ledger(at)
-        found: list[TownView] = []
-        for slug in self._projector.towns(at.known_at):
-            state = self._projector.town(slug, at.as_of, at.known_at)
-            if (
-                (province is None or state.province == province)
-                and (side is None or (state.controller and state.controller.side == side))
-                and (status is None or state.status == status)
-            ):
-                version = self._store.version(slug, at.known_at)
-                found.append(TownView(state, version, ledger.held_at(slug), at))
-        return found
+        return [
+            TownView(kept.state, kept.version, kept.captives_held, at)
+            for kept in self._projector.every_town(at.as_of, at.known_at)
+            if (province is None or kept.state.province == province)
+            and (side is None or (kept.state.controller and kept.state.controller.side == side))
+            and (status is None or kept.state.status == status)
+        ]
 
     def rebuild(self, at: Moment, progress: Callable[[int], object] | None = None) -> Rebuilt:
         """Every town and the ledger, from one pass over the log; `progress(n)` per page."""

@@ -70,7 +70,9 @@ def empty_postgres(url: str) -> None:
     """Drop every table sitrep makes, so the next connect migrates from scratch."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = "events, api_keys, snapshots, moves, towns, checkpoints, alembic_version"
+        tables = (
+            "events, api_keys, snapshots, moves, towns, captives_held, checkpoints, alembic_version"
+        )
         conn.execute(text(f"DROP TABLE IF EXISTS {tables} CASCADE"))
     engine.dispose()
 

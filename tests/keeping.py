@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,13 +11,14 @@ from hypothesis import strategies as st
 
 from events.errors import AlreadyRetracted
 from events.kinds import Correction, ReportedEvent
+from events.record import Record
 from events.store import EventStore, Pending
-from projections import town
+from projections import captives, town
 from projections.keeping import Projector
 from projections.replay import facts, fold
 from tests.clock import FakeClock
 from tests.make import correction, retraction
-from tests.strategies import histories, instants
+from tests.strategies import TOWNS, histories, instants
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,7 @@ class Arrival:
     retract: int | None = None
     correct: int | None = None
     moved_to: datetime | None = None
+    recount: int = 1
     catch_up: bool = False
 
 
@@ -43,14 +46,20 @@ def arrivals(draw: st.DrawFn, max_size: int = 20) -> list[Arrival]:
                 found.append(Arrival(retract=target, catch_up=draw(st.booleans())))
             else:
                 moved_to = draw(st.one_of(st.none(), instants))
-                found.append(Arrival(correct=target, moved_to=moved_to))
+                recount = draw(st.integers(1, 30))
+                found.append(Arrival(correct=target, moved_to=moved_to, recount=recount))
     return found
 
 
-def play(store: EventStore, projector: Projector, clock: FakeClock, script: list[Arrival]) -> None:
-    """Append every arrival a second apart, catching the projector up where the script says."""
+def play(
+    store: EventStore, projectors: list[Projector], clock: FakeClock, script: list[Arrival]
+) -> None:
+    """Append every arrival a second apart; where the script says, a projector catches up.
+
+    The projectors take turns, as the processes of one deployment would.
+    """
     sent: list[ReportedEvent] = []
-    for arrival in script:
+    for n, arrival in enumerate(script):
         clock.advance(seconds=1)
         if arrival.report is not None:
             sent.append(arrival.report)
@@ -59,14 +68,52 @@ def play(store: EventStore, projector: Projector, clock: FakeClock, script: list
             with suppress(AlreadyRetracted):
                 store.append([Pending(_amendment(sent, arrival))], "editor")
         if arrival.catch_up:
-            projector.catch_up()
-    projector.catch_up()
+            projectors[n % len(projectors)].catch_up()
+    projectors[0].catch_up()
 
 
 def replayed(store: EventStore, slug: str, as_of: datetime, known_at: datetime) -> town.TownState:
     """The town folded from every one of its records known at `known_at`: the reference."""
     records = store.select(town=slug, known_at=known_at)
     return fold(town.TownState(slug), town.evolve, facts(records, as_of))
+
+
+def replayed_held(store: EventStore, slug: str, as_of: datetime, known_at: datetime) -> int:
+    """Captives held in the town, from a fold of the whole captive ledger: the reference."""
+    records = [r for page in _pages(store, known_at) for r in page]
+    return fold(captives.empty_ledger(), captives.evolve, facts(records, as_of)).held_at(slug)
+
+
+def _pages(store: EventStore, known_at: datetime) -> Iterator[list[Record]]:
+    after = 0
+    while page := store.select(after=after, known_at=known_at):
+        yield page
+        after = page[-1].position
+
+
+def replayed_towns(
+    store: EventStore, as_of: datetime, known_at: datetime
+) -> dict[str, tuple[town.TownState, int, int]]:
+    """Every town known at `known_at`: state, version and captives held, from replays."""
+    return {
+        slug: (
+            replayed(store, slug, as_of, known_at),
+            store.version(slug, known_at),
+            replayed_held(store, slug, as_of, known_at),
+        )
+        for slug in TOWNS
+        if store.version(slug, known_at)
+    }
+
+
+def kept_towns(
+    projector: Projector, as_of: datetime, known_at: datetime
+) -> dict[str, tuple[town.TownState, int, int]]:
+    """Every town known at `known_at` as the projector reads them all at once."""
+    return {
+        kept.state.town: (kept.state, kept.version, kept.captives_held)
+        for kept in projector.every_town(as_of, known_at)
+    }
 
 
 def moments(start: datetime, script: list[Arrival]) -> list[datetime]:
@@ -91,4 +138,7 @@ def _amendment(sent: list[ReportedEvent], arrival: Arrival) -> Correction:
     if arrival.moved_to is not None:
         body["occurred_at"] = arrival.moved_to.isoformat()
     body["notes"] = "corrected"
+    body["fatalities"] = {"low": arrival.recount, "best": arrival.recount, "high": arrival.recount}
+    if "count" in body:
+        body["count"] = arrival.recount
     return correction(target.id, body)

@@ -68,6 +68,18 @@ moves = Table(
     Index("moves_town_position", "town", "position"),
 )
 
+captives_held = Table(
+    "captives_held",
+    metadata,
+    Column("town", String(120), primary_key=True),
+    Column("occurred_at", BigInteger, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("known_from", BigInteger, primary_key=True),
+    Column("known_until", BigInteger, nullable=False),
+    Column("held", Integer, nullable=False),
+    Index("captives_held_open", "known_until", "occurred_at", "position"),
+)
+
 towns = Table(
     "towns",
     metadata,

@@ -9,10 +9,13 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 
+from events.kinds import CAPTIVE_KINDS, CORRECTION_KINDS
 from events.record import Record
-from events.snapshots import Key, Move, Snapshot, Update
+from events.snapshots import Held, Key, Move, Snapshot, TownRead, Update
+from events.sql.every_town import read_every_town
 from events.sql.schema import (
     FOREVER,
+    captives_held,
     checkpoints,
     events,
     from_micros,
@@ -24,7 +27,6 @@ from events.sql.schema import (
 from events.sql.store import SqlEventStore, record_of
 
 _NAME = "snapshots"
-_AMENDMENTS = ("report.corrected", "report.retracted")
 
 
 class SqlSnapshots:
@@ -45,11 +47,7 @@ class SqlSnapshots:
         query = select(snapshots).where(
             snapshots.c.stream == stream, key < tuple_(to_micros(before[0]), before[1])
         )
-        if known_at is None:
-            query = query.where(snapshots.c.known_until == FOREVER)
-        else:
-            at = to_micros(known_at)
-            query = query.where(snapshots.c.known_from <= at, snapshots.c.known_until > at)
+        query = query.where(*_holding(snapshots.c.known_from, snapshots.c.known_until, known_at))
         query = query.order_by(snapshots.c.occurred_at.desc(), snapshots.c.position.desc())
         with self._log.connection() as conn:
             row = conn.execute(query.limit(1)).first()
@@ -81,6 +79,40 @@ class SqlSnapshots:
         with self._log.connection() as conn:
             return list(conn.execute(query).scalars())
 
+    def held(self, town: str, before: Key, known_at: datetime | None) -> int:
+        """Captives held in `town` after the last change before `before`, as known at `known_at`."""
+        key = tuple_(captives_held.c.occurred_at, captives_held.c.position)
+        query = select(captives_held.c.held).where(
+            captives_held.c.town == town, key < tuple_(to_micros(before[0]), before[1])
+        )
+        query = query.where(
+            *_holding(captives_held.c.known_from, captives_held.c.known_until, known_at)
+        )
+        query = query.order_by(
+            captives_held.c.occurred_at.desc(), captives_held.c.position.desc()
+        ).limit(1)
+        with self._log.connection() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def captive_records(self, through: int) -> list[Record]:
+        """Every captive report up to position `through`, and every amendment of one."""
+        captive = events.c.kind.in_(sorted(CAPTIVE_KINDS))
+        query = (
+            select(events)
+            .where(
+                events.c.position <= through,
+                or_(captive, events.c.target.in_(select(events.c.id).where(captive))),
+            )
+            .order_by(events.c.position)
+        )
+        with self._log.connection() as conn:
+            return [record_of(row) for row in conn.execute(query)]
+
+    def every_town(self, as_of: datetime, known_at: datetime) -> list[TownRead]:
+        """What reading each town known at `known_at` as of `as_of` takes, in a few queries."""
+        with self._log.connection() as conn:
+            return read_every_town(conn, as_of, known_at)
+
     def tail(
         self,
         town: str,
@@ -102,7 +134,7 @@ class SqlSnapshots:
             moved.append(moves.c.occurred_at <= to_micros(until))
         if known_at is not None:
             moved.append(moves.c.known_from <= to_micros(known_at))
-        reports = and_(events.c.kind.not_in(_AMENDMENTS), *occurred)
+        reports = and_(events.c.kind.not_in(sorted(CORRECTION_KINDS)), *occurred)
         wanted = or_(
             reports,
             events.c.position.in_(select(moves.c.position).where(*moved)),
@@ -142,6 +174,7 @@ class SqlSnapshots:
             conn.execute(delete(snapshots))
             conn.execute(delete(moves))
             conn.execute(delete(towns))
+            conn.execute(delete(captives_held))
             conn.execute(update(checkpoints).where(checkpoints.c.name == _NAME).values(position=0))
 
     @staticmethod
@@ -161,6 +194,18 @@ class SqlSnapshots:
             conn.execute(insert(snapshots), [_snapshot_row(s) for s in change.snapshots])
         if change.moves:
             conn.execute(insert(moves), [_move_row(m) for m in change.moves])
+        for cut in change.cuts:
+            key = tuple_(captives_held.c.occurred_at, captives_held.c.position)
+            conn.execute(
+                update(captives_held)
+                .where(
+                    captives_held.c.known_until == FOREVER,
+                    key >= tuple_(to_micros(cut.key[0]), cut.key[1]),
+                )
+                .values(known_until=to_micros(cut.at))
+            )
+        if change.held:
+            conn.execute(insert(captives_held), [_held_row(row) for row in change.held])
         if change.towns:
             known = select(towns.c.town).where(towns.c.town.in_(list(change.towns)))
             new = change.towns.keys() - set(conn.execute(known).scalars())
@@ -177,6 +222,26 @@ def _snapshot_row(snapshot: Snapshot) -> dict[str, Any]:
         "known_from": to_micros(snapshot.known_from),
         "known_until": FOREVER,
         "state": snapshot.state,
+    }
+
+
+def _holding(known_from: Any, known_until: Any, known_at: datetime | None) -> list[Any]:
+    """The conditions for a row that held at `known_at` (None: one that still holds)."""
+    if known_at is None:
+        return [known_until == FOREVER]
+    at = to_micros(known_at)
+    return [known_from <= at, known_until > at]
+
+
+def _held_row(row: Held) -> dict[str, Any]:
+    until = FOREVER if row.known_until is None else to_micros(row.known_until)
+    return {
+        "town": row.town,
+        "occurred_at": to_micros(row.key[0]),
+        "position": row.key[1],
+        "known_from": to_micros(row.known_from),
+        "known_until": until,
+        "held": row.held,
     }
 
 

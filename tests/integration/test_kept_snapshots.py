@@ -18,7 +18,16 @@ from events.store import Pending
 from projections.keeping import Projector
 from tests.clock import FakeClock
 from tests.conftest import empty_postgres
-from tests.keeping import Arrival, arrivals, moments, play, replayed
+from tests.keeping import (
+    Arrival,
+    arrivals,
+    kept_towns,
+    moments,
+    play,
+    replayed,
+    replayed_held,
+    replayed_towns,
+)
 from tests.make import REBELS, TOWN, event
 from tests.strategies import TOWNS, instants
 
@@ -57,13 +66,17 @@ def test_kept_towns_equal_a_replay_at_every_moment(
         start = clock.now
         projector = Projector(store, snapshots, every=every)
 
-        play(store, projector, clock, script)
+        play(store, [projector, Projector(store, snapshots, every=every)], clock, script)
 
         for known_at in moments(start, script):
             for as_of in as_ofs:
                 for slug in TOWNS:
                     expected = replayed(store, slug, as_of, known_at)
                     assert projector.town(slug, as_of, known_at) == expected
+                    held = projector.captives_held(slug, as_of, known_at)
+                    assert held == replayed_held(store, slug, as_of, known_at)
+                everyone = replayed_towns(store, as_of, known_at)
+                assert kept_towns(projector, as_of, known_at) == everyone
 
 
 def test_a_stale_update_changes_nothing_and_its_projector_starts_again(fresh: Fresh) -> None:

@@ -1,0 +1,209 @@
+"""How many captives each town holds, kept as bitemporal rows from the captive ledger's fold.
+
+A town's `captives_held` sums `held` over the groups held there, wherever
+their reports were filed, so it comes from the one ledger fold over every
+captive report. The keeper folds that ledger in memory as the log grows and
+writes a `Held` row wherever a fact changes a town's total, valid from the
+`recorded_at` of the record that made it so. A record that folds before facts
+already folded (a late report, an amendment) cuts every row from its key on,
+at its `recorded_at`, and the ledger folds again from the nearest state kept
+before it: one of the last few it kept, or the start of the log.
+
+Each record is kept on its own, so the rows are exact at every `known_at`; a
+read is one row: the latest before `as_of` that held at `known_at`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from events.kinds import (
+    CaptivesKilled,
+    CaptivesReleased,
+    CaptivesTaken,
+    CaptivesTransferred,
+    ReportCorrected,
+    ReportRetracted,
+)
+from events.record import Record
+from events.snapshots import Cut, Held, Key
+from projections import captives
+from projections.captives import Ledger
+from projections.replay import Fact, facts
+
+POINT_EVERY = 64
+"""Facts between two ledger states kept in memory."""
+
+POINTS_KEPT = 8
+"""Ledger states kept: a record that folds before the oldest refolds from the log's start."""
+
+Load = Callable[[int], list[Record]]
+"""Every captive report up to a position, with every amendment of one."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    """The ledger after every fact up to `key` (None: before any), and each town's total."""
+
+    key: Key | None
+    ledger: Ledger
+    totals: dict[str, int]
+
+
+_START = _Point(None, captives.empty_ledger(), {})
+
+
+@dataclass(slots=True)
+class Changes:
+    """The rows and cuts one step of the projection makes."""
+
+    cuts: list[Cut] = field(default_factory=list)
+    rows: dict[tuple[str, Key, datetime], Held] = field(default_factory=dict)
+
+    def cut(self, key: Key, at: datetime) -> None:
+        """End every row from `key` on at `at`, the step's own rows included."""
+        self.cuts.append(Cut(key, at))
+        for place, row in list(self.rows.items()):
+            if row.key < key or row.known_until is not None:
+                continue
+            if row.known_from == at:
+                del self.rows[place]  # never held: its replacement comes from the same moment
+            else:
+                self.rows[place] = replace(row, known_until=at)
+
+    def hold(self, town: str, key: Key, at: datetime, held: int) -> None:
+        """From `at` on, `town` holds `held` after the fact at `key`."""
+        self.rows[(town, key, at)] = Held(town, key, at, held)
+
+
+@dataclass(slots=True)
+class _Memory:
+    """What the keeper knows between steps, up to log position `through`."""
+
+    through: int
+    warm: bool = False
+    records: list[Record] = field(default_factory=list)
+    points: list[_Point] = field(default_factory=list)
+    frontier: _Point = _START
+    since_point: int = 0
+
+
+class Holdings:
+    """Keeps the Held rows in step with the log, record by record."""
+
+    def __init__(
+        self, load: Load, *, point_every: int = POINT_EVERY, points_kept: int = POINTS_KEPT
+    ) -> None:
+        self._load = load
+        self._point_every = point_every
+        self._points_kept = points_kept
+        self._memory = _Memory(through=0)
+        self._saved = _Memory(through=0)
+
+    def begin(self, checkpoint: int) -> None:
+        """Start a step from `checkpoint`; memory of any other point is dropped."""
+        if self._saved.through != checkpoint:
+            self._saved = _Memory(through=checkpoint)
+        self._memory = _copy(self._saved)
+
+    def commit(self) -> None:
+        """The step was saved: keep what it learnt."""
+        self._saved = self._memory
+
+    def add(self, record: Record, key: Key, changes: Changes, *, captive: bool) -> None:
+        """Fold one record of the log at the key it folds at; `captive`: it is or amends one."""
+        memory = self._memory
+        memory.through = record.position
+        if not captive:
+            return
+        memory.records.append(record)
+        event = record.event
+        in_order = not isinstance(event, ReportCorrected | ReportRetracted) and (
+            memory.frontier.key is None or key > memory.frontier.key
+        )
+        if memory.warm and in_order:
+            self._advance(Fact(event, record), changes, record.recorded_at, emit=True)  # type: ignore[arg-type]
+            return
+        changes.cut(key, record.recorded_at)
+        self._refold(key, record, changes)
+
+    def _refold(self, key: Key, record: Record, changes: Changes) -> None:
+        memory = self._memory
+        earlier = [n for n, p in enumerate(memory.points) if p.key is None or p.key < key]
+        if memory.warm and earlier:
+            memory.points = memory.points[: earlier[-1] + 1]
+        else:
+            memory.records = self._load(record.position)
+            memory.points, memory.warm = [_START], True
+        base = memory.points[-1]
+        memory.frontier, memory.since_point = base, 0
+        for fact in facts(memory.records):
+            place = (fact.occurred_at, fact.record.position)
+            if base.key is None or place > base.key:
+                self._advance(fact, changes, record.recorded_at, emit=place >= key)
+        self._trim()
+
+    def _advance(self, fact: Fact, changes: Changes, at: datetime, *, emit: bool) -> None:
+        memory = self._memory
+        before = memory.frontier
+        ledger = captives.evolve(before.ledger, fact)
+        key = (fact.occurred_at, fact.record.position)
+        totals = before.totals
+        deltas = _deltas(before.ledger, ledger, fact)
+        if any(deltas.values()):
+            totals = dict(totals)
+            for town, delta in deltas.items():
+                if delta:
+                    totals[town] = totals.get(town, 0) + delta
+                    if emit:
+                        changes.hold(town, key, at, totals[town])
+        memory.frontier = _Point(key, ledger, totals)
+        memory.since_point += 1
+        if memory.since_point >= self._point_every:
+            memory.points.append(memory.frontier)
+            memory.since_point = 0
+            if len(memory.points) > 2 * self._points_kept:
+                self._trim()
+
+    def _trim(self) -> None:
+        """Forget the oldest states and the records that only they needed."""
+        memory = self._memory
+        if len(memory.points) <= self._points_kept:
+            return
+        memory.points = memory.points[-self._points_kept :]
+        oldest = memory.points[0].key
+        if oldest is None:
+            return
+        kept = {f.id for f in facts(memory.records) if (f.occurred_at, f.record.position) > oldest}
+        memory.records = [r for r in memory.records if r.id in kept or _target(r) in kept]
+
+
+def _deltas(before: Ledger, after: Ledger, fact: Fact) -> dict[str, int]:
+    """How each town's total moved with the groups `fact` names."""
+    event = fact.event
+    named: set[str] = set()
+    if isinstance(event, CaptivesTaken | CaptivesReleased | CaptivesKilled):
+        named.add(event.group)
+    elif isinstance(event, CaptivesTransferred):
+        named.add(event.group)
+        if event.new_group is not None:
+            named.add(event.new_group)
+    deltas: dict[str, int] = {}
+    for slug in named:
+        old, new = before.groups.get(slug), after.groups.get(slug)
+        if old is not None:
+            deltas[old.held_at] = deltas.get(old.held_at, 0) - old.held
+        if new is not None:
+            deltas[new.held_at] = deltas.get(new.held_at, 0) + new.held
+    return deltas
+
+
+def _target(record: Record) -> object:
+    event = record.event
+    return event.target if isinstance(event, ReportCorrected | ReportRetracted) else None
+
+
+def _copy(memory: _Memory) -> _Memory:
+    return replace(memory, records=list(memory.records), points=list(memory.points))

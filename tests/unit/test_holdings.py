@@ -1,0 +1,133 @@
+"""Captives held per town, kept from the ledger's fold: exact at every moment, late or amended."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import uuid4
+
+import pytest
+
+from events.kinds import Correction, ReportedEvent
+from events.memory import InMemoryStore
+from events.snapshots import InMemorySnapshots
+from events.store import Pending
+from projections.holdings import Holdings
+from projections.keeping import Projector
+from tests.clock import FakeClock
+from tests.make import AFI, EIGHTH, REBELS, at, correction, event, replacement, retraction
+
+NAWA = "nawa"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> InMemoryStore:
+    return InMemoryStore(clock)
+
+
+@pytest.fixture(params=[1, 64], ids=["a state kept after every fact", "states kept rarely"])
+def projector(request: pytest.FixtureRequest, store: InMemoryStore) -> Projector:
+    snapshots = InMemorySnapshots(store)
+    holdings = Holdings(snapshots.captive_records, point_every=request.param, points_kept=8)
+    return Projector(store, snapshots, holdings=holdings)
+
+
+def post(store: InMemoryStore, clock: FakeClock, *sent: ReportedEvent | Correction) -> datetime:
+    """Append each event a second apart; when the last was recorded."""
+    for one in sent:
+        clock.advance(seconds=1)
+        store.append([Pending(one)], "reporter")
+    return clock.now
+
+
+def taken(group: str, count: int, day: str, **fields: object) -> ReportedEvent:
+    return event(
+        "captives.taken",
+        id=str(uuid4()),
+        occurred_at=day,
+        group=group,
+        captor=REBELS,
+        count=count,
+        affiliation=AFI,
+        **fields,
+    )
+
+
+def held(projector: Projector, town: str, as_of: str, known_at: datetime) -> int:
+    projector.catch_up()
+    return projector.captives_held(town, at(as_of), known_at)
+
+
+def test_captives_count_where_their_group_is_held_not_where_the_report_was_filed(
+    projector: Projector, store: InMemoryStore, clock: FakeClock
+) -> None:
+    now = post(store, clock, taken("afi-troops", 12, "2020-03-05T10:00:00Z", held_at=NAWA))
+
+    assert held(projector, NAWA, "2020-03-06T00:00:00Z", now) == 12
+    assert held(projector, "karak-sharqi", "2020-03-06T00:00:00Z", now) == 0
+    assert held(projector, NAWA, "2020-03-05T09:00:00Z", now) == 0
+
+
+def test_a_corrected_count_holds_from_when_it_was_known_and_not_before(
+    projector: Projector, store: InMemoryStore, clock: FakeClock
+) -> None:
+    first = taken("afi-troops", 12, "2020-03-05T10:00:00Z")
+    assert first.id is not None
+    before = post(store, clock, first, taken("others", 2, "2020-03-06T10:00:00Z"))
+    fixed = replacement(
+        "captives.taken",
+        occurred_at="2020-03-05T10:00:00Z",
+        group="afi-troops",
+        captor=REBELS,
+        count=3,
+        affiliation=AFI,
+    )
+
+    after = post(store, clock, correction(first.id, fixed))
+
+    assert held(projector, "karak-sharqi", "2020-03-07T00:00:00Z", before) == 14
+    assert held(projector, "karak-sharqi", "2020-03-07T00:00:00Z", after) == 5
+
+
+def test_a_late_capture_folds_before_the_release_that_arrived_first(
+    projector: Projector, store: InMemoryStore, clock: FakeClock
+) -> None:
+    release = event(
+        "captives.released", occurred_at="2020-03-08T10:00:00Z", group="afi-troops", count=4
+    )
+    capture = taken("afi-troops", 12, "2020-03-05T10:00:00Z")
+
+    only_release = post(store, clock, release)
+    both = post(store, clock, capture)
+
+    assert held(projector, "karak-sharqi", "2020-03-09T00:00:00Z", only_release) == 0
+    assert held(projector, "karak-sharqi", "2020-03-06T00:00:00Z", both) == 12
+    assert held(projector, "karak-sharqi", "2020-03-09T00:00:00Z", both) == 8
+
+
+def test_a_split_moves_no_captive_out_of_the_town_and_a_retraction_undoes_it(
+    projector: Projector, store: InMemoryStore, clock: FakeClock
+) -> None:
+    capture = taken("afi-troops", 12, "2020-03-05T10:00:00Z")
+    split = event(
+        "captives.transferred",
+        occurred_at="2020-03-06T10:00:00Z",
+        group="afi-troops",
+        to=EIGHTH,
+        role="neutral",
+        count=5,
+        new_group="handed-over",
+    )
+    killed = event("captives.killed", occurred_at="2020-03-07T10:00:00Z", group="handed-over")
+    assert capture.id is not None
+    with_kill = post(store, clock, capture, split, killed)
+
+    undone = post(store, clock, retraction(capture.id))
+
+    assert held(projector, "karak-sharqi", "2020-03-06T12:00:00Z", with_kill) == 12
+    assert held(projector, "karak-sharqi", "2020-03-08T00:00:00Z", with_kill) == 7
+    assert held(projector, "karak-sharqi", "2020-03-08T00:00:00Z", undone) == 0
