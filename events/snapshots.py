@@ -117,8 +117,8 @@ class Snapshots(Protocol):
         """The snapshot with the greatest key below `before` that held at `known_at` (None: now)."""
         ...
 
-    def moves(self, town: str, positions: Collection[int]) -> list[Move]:
-        """Every move of the reports at `positions`."""
+    def moves(self, reports: Collection[tuple[str, int]]) -> list[Move]:
+        """Every move of the `reports`, each named by its town and position."""
         ...
 
     def towns(self, known_at: datetime | None) -> list[str]:
@@ -190,9 +190,9 @@ class InMemorySnapshots:
         ]
         return max(held, key=_key, default=None)
 
-    def moves(self, town: str, positions: Collection[int]) -> list[Move]:
-        """Every move of the reports at `positions`."""
-        return [m for m in self._moves if m.town == town and m.position in positions]
+    def moves(self, reports: Collection[tuple[str, int]]) -> list[Move]:
+        """Every move of the `reports`, each named by its town and position."""
+        return [m for m in self._moves if (m.town, m.position) in reports]
 
     def towns(self, known_at: datetime | None) -> list[str]:
         """Every town with a record known at `known_at` (None: now), by slug."""

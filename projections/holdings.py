@@ -33,7 +33,7 @@ from projections import captives
 from projections.captives import Ledger
 from projections.replay import Fact, facts
 
-POINT_EVERY = 64
+POINT_EVERY = 16
 """Facts between two ledger states kept in memory."""
 
 POINTS_KEPT = 8

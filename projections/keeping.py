@@ -13,12 +13,11 @@ tail after it: at most about `every` reports, however long the history.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from threading import Lock
-
-from pydantic import TypeAdapter
+from uuid import UUID
 
 from events.appending import replacement_of
 from events.kinds import CAPTIVE_KINDS, ReportCorrected, ReportRetracted
@@ -26,6 +25,7 @@ from events.record import Record
 from events.snapshots import LAST_POSITION, Closure, Key, Move, Snapshot, Snapshots, Update
 from events.store import MAX_PAGE, EventStore
 from projections import town as town_folds
+from projections.frontier import STATE, Frontier
 from projections.holdings import Changes, Holdings
 from projections.replay import Fact, facts
 from projections.town import TownState
@@ -35,8 +35,6 @@ EVERY = 32
 
 PAGES_PER_STEP = 10
 """Log pages folded per update: more means fewer refolds when catching up a long way."""
-
-_STATE = TypeAdapter(TownState)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +57,7 @@ class _Marks:
     earliest: Key | None = None
     closures: list[Closure] = field(default_factory=list)
     moved: set[int] = field(default_factory=set)
+    placed: list[tuple[Record, Key]] = field(default_factory=list)
 
     def add(self, town: str, key: Key, at: datetime) -> None:
         if self.earliest is None or key < self.earliest:
@@ -81,6 +80,8 @@ class Projector:
         self._every = every
         self._lock = Lock()
         self._holdings = holdings or Holdings(snapshots.captive_records)
+        self._frontiers: dict[str, Frontier] = {}
+        self._frontiers_through = 0
 
     def catch_up(self, progress: Callable[[int], object] | None = None) -> int:
         """Fold every record past the checkpoint into the snapshots; how many were folded."""
@@ -92,8 +93,13 @@ class Projector:
                 if not page:
                     return folded
                 self._holdings.begin(checkpoint)
-                if self._snapshots.save(self._update(checkpoint, page)):
+                if self._frontiers_through != checkpoint:
+                    self._frontiers = {}  # another process folded meanwhile
+                frontiers: dict[str, Frontier] = {}
+                if self._snapshots.save(self._update(checkpoint, page, frontiers)):
                     self._holdings.commit()
+                    self._frontiers.update(frontiers)
+                    self._frontiers_through = page[-1].position
                     folded += len(page)
                     if progress is not None:
                         progress(len(page))
@@ -136,7 +142,7 @@ class Projector:
 
     @staticmethod
     def _state(slug: str, snapshot: Snapshot | None) -> TownState:
-        return TownState(slug) if snapshot is None else _STATE.validate_json(snapshot.state)
+        return TownState(slug) if snapshot is None else STATE.validate_json(snapshot.state)
 
     def _pages(self, checkpoint: int) -> list[Record]:
         records: list[Record] = []
@@ -148,7 +154,10 @@ class Projector:
             checkpoint = page[-1].position
         return records
 
-    def _update(self, checkpoint: int, page: list[Record]) -> Update:
+    def _update(
+        self, checkpoint: int, page: list[Record], frontiers: dict[str, Frontier]
+    ) -> Update:
+        """The step that folds `page`; each touched town's new frontier goes into `frontiers`."""
         through, known_from = page[-1].position, page[-1].recorded_at
         placed, moves = self._places(page)
         update = Update(checkpoint, through, moves=moves)
@@ -158,24 +167,46 @@ class Projector:
             update.towns.setdefault(record.town, record.recorded_at)
             mark = marks.setdefault(record.town, _Marks())
             mark.add(record.town, key, record.recorded_at)
+            mark.placed.append((record, key))
             self._holdings.add(record, key, changes, captive=captive)
         for move in moves:
             marks[move.town].moved.add(move.position)
         update.cuts.extend(changes.cuts)
         update.held.extend(changes.rows.values())
         for town, mark in marks.items():
-            assert mark.earliest is not None
-            update.closures.extend(mark.closures)
-            update.snapshots.extend(
-                self._refold(town, mark.earliest, mark.moved, through, known_from)
-            )
+            frontier, snapshots = self._fold_town(town, mark, update, through, known_from)
+            frontiers[town] = frontier
+            update.snapshots.extend(snapshots)
         return update
+
+    def _fold_town(
+        self, town: str, mark: _Marks, update: Update, through: int, known_from: datetime
+    ) -> tuple[Frontier, list[Snapshot]]:
+        """Fold a page's records of one town: in memory when they fold after its newest snapshot."""
+        assert mark.earliest is not None
+        frontier = self._frontiers.get(town)
+        if frontier is None and update.after == 0:  # from the log's start: it is all in the page
+            frontier = Frontier.start(town, None, ())
+        if frontier is not None and frontier.takes_in_order(mark.placed):
+            return frontier.advance(mark.placed, self._every, known_from)
+        if frontier is not None and (
+            frontier.base_key is None or mark.earliest > frontier.base_key
+        ):
+            added = [record for record, _ in mark.placed]
+            return frontier.refold(added, self._every, known_from)
+        # It folds before the newest snapshot: end the snapshots from there, and read back.
+        update.closures.extend(mark.closures)
+        base = self._snapshots.latest(town, mark.earliest, None)
+        after = None if base is None else base.key
+        records = self._snapshots.tail(town, after, None, None, through=through, also=mark.moved)
+        return Frontier.start(town, base, records).refold((), self._every, known_from)
 
     def _places(self, page: list[Record]) -> tuple[list[_Placed], list[Move]]:
         """Where each record folds, whether it is or amends a captive report, and the moves."""
         placed: list[_Placed] = []
         moves: list[Move] = []
         by_id = {record.id: record for record in page}
+        earlier = self._earlier_moves(page, by_id)
         for record in page:
             event = record.event
             if not isinstance(event, ReportCorrected | ReportRetracted):
@@ -187,8 +218,7 @@ class Projector:
             assert target is not None
             assert target.event.occurred_at is not None
             places = [target.event.occurred_at]
-            places += [m.occurred_at for m in self._snapshots.moves(record.town, [target.position])]
-            places += [m.occurred_at for m in moves if m.position == target.position]
+            places += [m.occurred_at for m in (*earlier, *moves) if m.position == target.position]
             if isinstance(event, ReportCorrected):
                 moved_to = replacement_of(target.event, event).occurred_at
                 assert moved_to is not None
@@ -199,19 +229,17 @@ class Projector:
             placed.append((record, key, target.kind in CAPTIVE_KINDS))
         return placed, moves
 
-    def _refold(
-        self, town: str, earliest: Key, moved: set[int], through: int, known_from: datetime
-    ) -> Iterable[Snapshot]:
-        """New snapshots of `town`, folded from the last one that still holds before `earliest`."""
-        base = self._snapshots.latest(town, earliest, None)
-        after = None if base is None else base.key
-        records = self._snapshots.tail(town, after, None, None, through=through, also=moved)
-        state = self._state(town, base)
-        for n, fact in enumerate(_after(facts(records), after), 1):
-            state = town_folds.evolve(state, fact)
-            if n % self._every == 0:
-                key = (fact.occurred_at, fact.record.position)
-                yield Snapshot(town, key, known_from, _STATE.dump_json(state).decode())
+    def _earlier_moves(self, page: list[Record], by_id: dict[UUID, Record]) -> list[Move]:
+        """The moves already kept of every report the page's amendments name, in one query."""
+        named: list[tuple[str, int]] = []
+        for record in page:
+            event = record.event
+            if isinstance(event, ReportCorrected | ReportRetracted):
+                target = by_id.get(event.target) or self._log.get(event.target)
+                assert target is not None
+                by_id[target.id] = target
+                named.append((target.town, target.position))
+        return self._snapshots.moves(named) if named else []
 
 
 def _after(ordered: list[Fact], key: Key | None) -> list[Fact]:

@@ -57,9 +57,13 @@ class SqlSnapshots:
         key_at = (from_micros(row.occurred_at), row.position)
         return Snapshot(row.stream, key_at, from_micros(row.known_from), row.state, until)
 
-    def moves(self, town: str, positions: Collection[int]) -> list[Move]:
-        """Every move of the reports at `positions`."""
-        query = select(moves).where(moves.c.town == town, moves.c.position.in_(list(positions)))
+    def moves(self, reports: Collection[tuple[str, int]]) -> list[Move]:
+        """Every move of the `reports`, each named by its town and position."""
+        # A position names one report, so the two lists cannot pair up wrongly.
+        query = select(moves).where(
+            moves.c.town.in_(sorted({town for town, _ in reports})),
+            moves.c.position.in_(sorted({position for _, position in reports})),
+        )
         with self._log.connection() as conn:
             return [
                 Move(

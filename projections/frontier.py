@@ -1,0 +1,123 @@
+"""A town as folded so far: its newest snapshot, the reports after it, and the state after all.
+
+The projector keeps one per town between steps, so a report that arrives in
+order folds onto the state in memory, and one that folds after the newest
+snapshot refolds from it without reading the town back from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import TypeAdapter
+
+from events.kinds import ReportCorrected, ReportRetracted
+from events.record import Record
+from events.snapshots import Key, Snapshot
+from projections import town as town_folds
+from projections.replay import Fact, facts
+from projections.town import TownState
+
+STATE = TypeAdapter(TownState)
+"""How a town's state is stored in a snapshot."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frontier:
+    """A town's newest snapshot (`base`), the records that fold after it, and the state after all.
+
+    `records` holds every report that folds after `base_key`, with every
+    amendment of one; `key` is where the last fact folded (None: no fact).
+    """
+
+    town: str
+    base_key: Key | None
+    base_state: TownState
+    records: tuple[Record, ...]
+    state: TownState
+    key: Key | None
+    since_base: int
+
+    @classmethod
+    def start(cls, town: str, base: Snapshot | None, records: Iterable[Record]) -> Frontier:
+        """The town at snapshot `base` (None: before anything), with the records after it."""
+        state = TownState(town) if base is None else STATE.validate_json(base.state)
+        key = None if base is None else base.key
+        return cls(town, key, state, tuple(records), state, key, 0)
+
+    def takes_in_order(self, placed: list[tuple[Record, Key]]) -> bool:
+        """Whether `placed` are plain reports that all fold after every fact so far."""
+        return all(
+            not isinstance(record.event, ReportCorrected | ReportRetracted)
+            and (self.key is None or key > self.key)
+            for record, key in placed
+        )
+
+    def advance(
+        self, placed: list[tuple[Record, Key]], every: int, known_from: datetime
+    ) -> tuple[Frontier, list[Snapshot]]:
+        """Fold reports that come after every fact so far; a snapshot every `every` facts."""
+        frontier, snapshots = self, []
+        for record, key in sorted(placed, key=_second):
+            fact = Fact(record.event, record)  # type: ignore[arg-type]
+            frontier = frontier._folded(fact, key, record)
+            if frontier.since_base >= every:
+                snapshots.append(frontier._snapshot(known_from))
+                state, at = frontier.state, frontier.key
+                frontier = Frontier(frontier.town, at, state, (), state, at, 0)
+        return frontier, snapshots
+
+    def refold(
+        self, added: Iterable[Record], every: int, known_from: datetime
+    ) -> tuple[Frontier, list[Snapshot]]:
+        """Fold everything after the base again, with `added`; a snapshot every `every` facts."""
+        records = (*self.records, *added)
+        ordered = [f for f in facts(records) if self.base_key is None or _key(f) > self.base_key]
+        base_key, base_state, state = self.base_key, self.base_state, self.base_state
+        snapshots: list[Snapshot] = []
+        for n, fact in enumerate(ordered, 1):
+            state = town_folds.evolve(state, fact)
+            if n % every == 0:
+                base_key, base_state = _key(fact), state
+                snapshots.append(Snapshot(self.town, base_key, known_from, _dump(state)))
+        after = [f for f in ordered if base_key is None or _key(f) > base_key]
+        kept = {f.id for f in after}
+        return Frontier(
+            self.town,
+            base_key,
+            base_state,
+            tuple(r for r in records if r.id in kept or _target(r) in kept),
+            state,
+            _key(ordered[-1]) if ordered else self.key,
+            len(after),
+        ), snapshots
+
+    def _folded(self, fact: Fact, key: Key, record: Record) -> Frontier:
+        state = town_folds.evolve(self.state, fact)
+        records = (*self.records, record)
+        return Frontier(
+            self.town, self.base_key, self.base_state, records, state, key, self.since_base + 1
+        )
+
+    def _snapshot(self, known_from: datetime) -> Snapshot:
+        assert self.key is not None
+        return Snapshot(self.town, self.key, known_from, _dump(self.state))
+
+
+def _dump(state: TownState) -> str:
+    return STATE.dump_json(state).decode()
+
+
+def _key(fact: Fact) -> Key:
+    return (fact.occurred_at, fact.record.position)
+
+
+def _second(pair: tuple[Record, Key]) -> Key:
+    return pair[1]
+
+
+def _target(record: Record) -> object:
+    event = record.event
+    return event.target if isinstance(event, ReportCorrected | ReportRetracted) else None
