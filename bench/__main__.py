@@ -65,10 +65,15 @@ def main() -> None:
     mode.add_argument("--quick", action="store_true", help="10k events, both backends (default)")
     mode.add_argument("--full", action="store_true", help="10k, 100k and 1M events")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument(
+        "--sizes", help="history sizes, comma-separated (default: 10000, or all three with --full)"
+    )
     parser.add_argument("--postgres-url", default=POSTGRES)
     parser.add_argument("--out", type=Path, default=Path("bench/results.md"))
     args = parser.parse_args()
     sizes = [10_000, 100_000, 1_000_000] if args.full else [10_000]
+    if args.sizes:
+        sizes = [int(size) for size in args.sizes.split(",")]
     rows: list[Row] = []
     for backend in args.backends.split(","):
         for size in sizes:

@@ -291,17 +291,18 @@ class InMemorySnapshots:
             if self._checkpoint != update.after:
                 return False
             for closure in update.closures:
-                self._snapshots[closure.stream] = [
-                    _closed(snapshot, closure)
-                    for snapshot in self._snapshots.get(closure.stream, [])
-                ]
+                ended = (_closed(kept, closure) for kept in self._snapshots.get(closure.stream, []))
+                self._snapshots[closure.stream] = [kept for kept in ended if kept is not None]
             for snapshot in update.snapshots:
                 self._snapshots.setdefault(snapshot.stream, []).append(snapshot)
             self._moves.extend(update.moves)
             for town, first in update.towns.items():
                 self._towns.setdefault(town, first)
             for cut in update.cuts:
-                self._held = [_cut(row, cut) for row in self._held]
+                cut_rows = (_cut(row, cut) for row in self._held)
+                self._held = [row for row in cut_rows if row is not None]
+            places = {(row.town, *_place(row)) for row in self._held}
+            assert not places & {(row.town, *_place(row)) for row in update.held}, "duplicate row"
             self._held.extend(update.held)
             self._checkpoint = update.through
             return True
@@ -320,16 +321,27 @@ def _holds(snapshot: Snapshot | Held, known_at: datetime | None) -> bool:
     return snapshot.known_from <= known_at and (until is None or known_at < until)
 
 
-def _cut(row: Held, cut: Cut) -> Held:
+def _cut(row: Held, cut: Cut) -> Held | None:
+    """The row as the cut leaves it; None if it began at the cut and so never held."""
     if row.known_until is not None or row.key < cut.key:
         return row
+    if row.known_from == cut.at:
+        return None
     return Held(row.town, row.key, row.known_from, row.held, cut.at)
 
 
-def _closed(snapshot: Snapshot, closure: Closure) -> Snapshot:
+def _closed(snapshot: Snapshot, closure: Closure) -> Snapshot | None:
+    """The snapshot as the closure leaves it; None if it began at the closure, never holding."""
     if snapshot.known_until is not None or snapshot.key < closure.key:
         return snapshot
+    if snapshot.known_from == closure.at:
+        return None
     return Snapshot(snapshot.stream, snapshot.key, snapshot.known_from, snapshot.state, closure.at)
+
+
+def _place(row: Snapshot | Held) -> tuple[datetime, int, datetime]:
+    """What makes a row unique within its stream or town, as the database's key does."""
+    return (*row.key, row.known_from)
 
 
 def _within(occurred_at: datetime | None, after: Key | None, until: datetime | None) -> bool:

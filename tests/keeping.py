@@ -31,6 +31,8 @@ class Arrival:
     moved_to: datetime | None = None
     recount: int = 1
     catch_up: bool = False
+    same_moment: bool = False
+    """Recorded at the same moment as the arrival before, as the events of one batch are."""
 
 
 @st.composite
@@ -39,7 +41,8 @@ def arrivals(draw: st.DrawFn, max_size: int = 20) -> list[Arrival]:
     reports = draw(st.permutations(draw(histories(max_size=max_size))))
     found: list[Arrival] = []
     for n, report in enumerate(reports):
-        found.append(Arrival(report=report, catch_up=draw(st.booleans())))
+        tied = draw(st.integers(0, 3)) == 0
+        found.append(Arrival(report=report, catch_up=draw(st.booleans()), same_moment=tied))
         if n and draw(st.integers(0, 3)) == 0:
             target = draw(st.integers(0, n))
             if draw(st.booleans()):
@@ -60,7 +63,8 @@ def play(
     """
     sent: list[ReportedEvent] = []
     for n, arrival in enumerate(script):
-        clock.advance(seconds=1)
+        if not arrival.same_moment:
+            clock.advance(seconds=1)
         if arrival.report is not None:
             sent.append(arrival.report)
             store.append([Pending(arrival.report)], "reporter")

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Table, and_, delete, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from events.kinds import CAPTIVE_KINDS, CORRECTION_KINDS
@@ -184,30 +184,19 @@ class SqlSnapshots:
     @staticmethod
     def _write(conn: Connection, change: Update) -> None:
         for closure in change.closures:
-            key = tuple_(snapshots.c.occurred_at, snapshots.c.position)
-            conn.execute(
-                update(snapshots)
-                .where(
-                    snapshots.c.stream == closure.stream,
-                    key >= tuple_(to_micros(closure.key[0]), closure.key[1]),
-                    snapshots.c.known_until == FOREVER,
-                )
-                .values(known_until=to_micros(closure.at))
+            _end(
+                conn,
+                snapshots,
+                closure.key,
+                closure.at,
+                snapshots.c.stream == closure.stream,
             )
         if change.snapshots:
             conn.execute(insert(snapshots), [_snapshot_row(s) for s in change.snapshots])
         if change.moves:
             conn.execute(insert(moves), [_move_row(m) for m in change.moves])
         for cut in change.cuts:
-            key = tuple_(captives_held.c.occurred_at, captives_held.c.position)
-            conn.execute(
-                update(captives_held)
-                .where(
-                    captives_held.c.known_until == FOREVER,
-                    key >= tuple_(to_micros(cut.key[0]), cut.key[1]),
-                )
-                .values(known_until=to_micros(cut.at))
-            )
+            _end(conn, captives_held, cut.key, cut.at)
         if change.held:
             conn.execute(insert(captives_held), [_held_row(row) for row in change.held])
         if change.towns:
@@ -227,6 +216,18 @@ def _snapshot_row(snapshot: Snapshot) -> dict[str, Any]:
         "known_until": FOREVER,
         "state": snapshot.state,
     }
+
+
+def _end(conn: Connection, table: Table, key: Key, at: datetime, *where: Any) -> None:
+    """End the open rows of `table` from `key` on at `at`.
+
+    A row that began at `at` itself never held: it goes, so that the step's own
+    row for the same place and moment can take its place.
+    """
+    place = tuple_(table.c.occurred_at, table.c.position) >= tuple_(to_micros(key[0]), key[1])
+    still = [*where, place, table.c.known_until == FOREVER]
+    conn.execute(delete(table).where(*still, table.c.known_from == to_micros(at)))
+    conn.execute(update(table).where(*still).values(known_until=to_micros(at)))
 
 
 def _holding(known_from: Any, known_until: Any, known_at: datetime | None) -> list[Any]:

@@ -131,3 +131,16 @@ def test_a_split_moves_no_captive_out_of_the_town_and_a_retraction_undoes_it(
     assert held(projector, "karak-sharqi", "2020-03-06T12:00:00Z", with_kill) == 12
     assert held(projector, "karak-sharqi", "2020-03-08T00:00:00Z", with_kill) == 7
     assert held(projector, "karak-sharqi", "2020-03-08T00:00:00Z", undone) == 0
+
+
+def test_a_batch_folded_in_two_steps_keeps_one_answer_per_moment(
+    projector: Projector, store: InMemoryStore, clock: FakeClock
+) -> None:
+    # Events of one batch share their recorded_at; the projector may fold them in two steps.
+    clock.advance(seconds=1)
+    store.append([Pending(taken("afi-troops", 12, "2020-03-05T10:00:00Z"))], "importer")
+    projector.catch_up()
+    store.append([Pending(taken("others", 3, "2020-03-04T10:00:00Z"))], "importer")
+
+    assert held(projector, "karak-sharqi", "2020-03-06T00:00:00Z", clock.now) == 15
+    assert held(projector, "karak-sharqi", "2020-03-04T12:00:00Z", clock.now) == 3
