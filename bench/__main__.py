@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import random
 import sqlite3
+import sys
 import tempfile
 import time
 import uuid
@@ -78,7 +79,10 @@ def main() -> None:
     for backend in args.backends.split(","):
         for size in sizes:
             with database(backend, args.postgres_url) as url:
-                rows.extend(run(backend, url, size, quick=not args.full))
+                measured = run(backend, url, size, quick=not args.full)
+            rows.extend(measured)
+            for row in measured:  # as they come, so a long run that stops keeps them
+                print(row.line(), file=sys.stderr, flush=True)
     rows.extend(peer.measure(2_000 if not args.full else 20_000))
     table = "\n".join(
         [

@@ -121,20 +121,20 @@ class Snapshots(Protocol):
         """Every move of the `reports`, each named by its town and position."""
         ...
 
-    def towns(self, known_at: datetime | None) -> list[str]:
-        """Every town with a record known at `known_at` (None: now), by slug."""
-        ...
-
-    def held(self, town: str, before: Key, known_at: datetime | None) -> int:
-        """Captives held in `town` after the last change before `before`, as known at `known_at`."""
-        ...
-
     def captive_records(self, through: int) -> list[Record]:
         """Every captive report up to position `through`, and every amendment of one."""
         ...
 
     def every_town(self, as_of: datetime, known_at: datetime) -> list[TownRead]:
-        """What reading each town known at `known_at` as of `as_of` takes, in a few queries."""
+        """What reading each town known at `known_at` as of `as_of` takes, in a few queries.
+
+        Like `read_town`, it sees one state of the store, and the log only up to
+        the checkpoint: snapshots and tails never disagree.
+        """
+        ...
+
+    def read_town(self, town: str, as_of: datetime, known_at: datetime) -> TownRead:
+        """What reading `town` as of `as_of` as known at `known_at` takes (version 0: unknown)."""
         ...
 
     def tail(
@@ -194,14 +194,10 @@ class InMemorySnapshots:
         """Every move of the `reports`, each named by its town and position."""
         return [m for m in self._moves if (m.town, m.position) in reports]
 
-    def towns(self, known_at: datetime | None) -> list[str]:
-        """Every town with a record known at `known_at` (None: now), by slug."""
-        return sorted(
-            t for t, first in self._towns.items() if known_at is None or first <= known_at
-        )
+    def _towns_known(self, known_at: datetime) -> list[str]:
+        return sorted(town for town, first in self._towns.items() if first <= known_at)
 
-    def held(self, town: str, before: Key, known_at: datetime | None) -> int:
-        """Captives held in `town` after the last change before `before`, as known at `known_at`."""
+    def _held_in(self, town: str, before: Key, known_at: datetime) -> int:
         rows = [
             row
             for row in self._held
@@ -232,15 +228,23 @@ class InMemorySnapshots:
 
     def every_town(self, as_of: datetime, known_at: datetime) -> list[TownRead]:
         """What reading each town known at `known_at` as of `as_of` takes, town by town."""
+        with self._lock:
+            return [self._read(town, as_of, known_at) for town in self._towns_known(known_at)]
+
+    def read_town(self, town: str, as_of: datetime, known_at: datetime) -> TownRead:
+        """What reading `town` as of `as_of` as known at `known_at` takes (version 0: unknown)."""
+        with self._lock:
+            return self._read(town, as_of, known_at)
+
+    def _read(self, town: str, as_of: datetime, known_at: datetime) -> TownRead:
         before = (as_of, LAST_POSITION)
-        found: list[TownRead] = []
-        for town in self.towns(known_at):
-            snapshot = self.latest(town, before, known_at)
-            after = None if snapshot is None else snapshot.key
-            tail = self.tail(town, after, as_of, known_at)
-            version = self._log.version(town, known_at)
-            found.append(TownRead(town, snapshot, tail, version, self.held(town, before, known_at)))
-        return found
+        snapshot = self.latest(town, before, known_at)
+        after = None if snapshot is None else snapshot.key
+        tail = self.tail(town, after, as_of, known_at, through=self._checkpoint)
+        version = sum(
+            1 for record in _every(self._log, town, known_at) if record.position <= self._checkpoint
+        )
+        return TownRead(town, snapshot, tail, version, self._held_in(town, before, known_at))
 
     def tail(
         self,

@@ -22,7 +22,15 @@ from uuid import UUID
 from events.appending import replacement_of
 from events.kinds import CAPTIVE_KINDS, ReportCorrected, ReportRetracted
 from events.record import Record
-from events.snapshots import LAST_POSITION, Closure, Key, Move, Snapshot, Snapshots, Update
+from events.snapshots import (
+    Closure,
+    Key,
+    Move,
+    Snapshot,
+    Snapshots,
+    TownRead,
+    Update,
+)
 from events.store import MAX_PAGE, EventStore
 from projections import town as town_folds
 from projections.frontier import STATE, Frontier
@@ -111,34 +119,20 @@ class Projector:
             self._snapshots.reset()
         return self.catch_up(progress)
 
-    def town(self, slug: str, as_of: datetime, known_at: datetime | None) -> TownState:
-        """The town as of `as_of`, as known at `known_at` (None: now)."""
-        base = self._snapshots.latest(slug, (as_of, LAST_POSITION), known_at)
-        after = None if base is None else base.key
-        records = self._snapshots.tail(slug, after, as_of, known_at)
-        state = self._state(slug, base)
-        for fact in _after(facts(records, as_of), after):
-            state = town_folds.evolve(state, fact)
-        return state
+    def town(self, slug: str, as_of: datetime, known_at: datetime) -> KeptTown:
+        """The town as of `as_of`, as known at `known_at`, with its version and captives held."""
+        return self._folded(self._snapshots.read_town(slug, as_of, known_at), as_of)
 
     def every_town(self, as_of: datetime, known_at: datetime) -> list[KeptTown]:
         """Every town known at `known_at` as of `as_of`, by slug, from a few queries."""
-        found: list[KeptTown] = []
-        for read in self._snapshots.every_town(as_of, known_at):
-            after = None if read.snapshot is None else read.snapshot.key
-            state = self._state(read.town, read.snapshot)
-            for fact in _after(facts(read.tail, as_of), after):
-                state = town_folds.evolve(state, fact)
-            found.append(KeptTown(state, read.version, read.held))
-        return found
+        return [self._folded(read, as_of) for read in self._snapshots.every_town(as_of, known_at)]
 
-    def captives_held(self, slug: str, as_of: datetime, known_at: datetime | None) -> int:
-        """How many captives are held in the town as of `as_of`, as known at `known_at`."""
-        return self._snapshots.held(slug, (as_of, LAST_POSITION), known_at)
-
-    def towns(self, known_at: datetime | None) -> list[str]:
-        """Every town with a record known at `known_at` (None: now), by slug."""
-        return self._snapshots.towns(known_at)
+    def _folded(self, read: TownRead, as_of: datetime) -> KeptTown:
+        after = None if read.snapshot is None else read.snapshot.key
+        state = self._state(read.town, read.snapshot)
+        for fact in _after(facts(read.tail, as_of), after):
+            state = town_folds.evolve(state, fact)
+        return KeptTown(state, read.version, read.held)
 
     @staticmethod
     def _state(slug: str, snapshot: Snapshot | None) -> TownState:

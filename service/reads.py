@@ -81,12 +81,10 @@ class Reads:
     def town(self, slug: str, at: Moment) -> TownView:
         """The town's state; NotFound if no record of it is known at `known_at`."""
         self._projector.catch_up()
-        version = self._store.version(slug, at.known_at)
-        if not version:
+        kept = self._projector.town(slug, at.as_of, at.known_at)
+        if not kept.version:
             raise NotFound(f"no record of town {slug!r} is known at {utc(at.known_at)}")
-        state = self._projector.town(slug, at.as_of, at.known_at)
-        held = self._projector.captives_held(slug, at.as_of, at.known_at)
-        return TownView(state, version, held, at)
+        return TownView(kept.state, kept.version, kept.captives_held, at)
 
     def towns(
         self,

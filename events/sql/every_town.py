@@ -1,11 +1,18 @@
-"""Everything a read of every town at one moment takes, in three queries whatever the count."""
+"""What reading towns at one moment takes, in a handful of queries whatever their number.
+
+The queries run in one transaction that sees one state of the database, and
+read the log only up to the checkpoint the snapshots reflect: a record
+committed meanwhile, or not yet folded, is left out whole rather than half.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, ScalarSelect, and_, func, literal, select
+from sqlalchemy import ScalarSelect, and_, select, union_all
 from sqlalchemy.engine import Connection
 
 from events.kinds import CORRECTION_KINDS
@@ -14,6 +21,7 @@ from events.snapshots import Snapshot, TownRead
 from events.sql.schema import (
     FOREVER,
     captives_held,
+    checkpoints,
     events,
     from_micros,
     moves,
@@ -23,25 +31,33 @@ from events.sql.schema import (
 )
 from events.sql.store import record_of
 
-_BEFORE_ALL = -(2**62)
+_CHUNK = 100
+"""Towns per tail query, and a bound on its size (SQLite allows 500 terms to a UNION)."""
+
+_IDS_PER_QUERY = 1_000
+_T = TypeVar("_T")
 
 
-def read_every_town(conn: Connection, as_of: datetime, known_at: datetime) -> list[TownRead]:
-    """For each town known at `known_at`: its snapshot, tail, version and captives held."""
-    moment = _Moment(to_micros(as_of), to_micros(known_at))
-    heads = conn.execute(moment.heads()).all()
+def read_towns(
+    conn: Connection, as_of: datetime, known_at: datetime, town: str | None = None
+) -> list[TownRead]:
+    """For each town known at `known_at` (or just `town`): snapshot, tail, version, held."""
+    moment = _Moment(conn, to_micros(as_of), to_micros(known_at))
+    heads = conn.execute(moment.heads(town)).all()
+    bounds = {head.town: head.occurred_at for head in heads}
+    found: dict[int, Record] = {}
+    for chunk in _chunks(bounds.items(), _CHUNK):
+        for row in conn.execute(moment.reports(chunk)):
+            found.setdefault(row.position, record_of(row))
+    for row in conn.execute(moment.moved(town)):
+        since = bounds.get(row.town, row.moved_to)
+        if row.town in bounds and (since is None or since <= row.moved_to):
+            found.setdefault(row.position, record_of(row))
+    for ids in _chunks((record.id for record in found.values()), _IDS_PER_QUERY):
+        for row in conn.execute(moment.amendments(ids)):
+            found.setdefault(row.position, record_of(row))
     tails: dict[str, list[Record]] = {head.town: [] for head in heads}
-    found = [record_of(row) for row in conn.execute(moment.reports())]
-    seen = {record.position for record in found}
-    found += [
-        record
-        for record in map(record_of, conn.execute(moment.moved()))
-        if record.position not in seen
-    ]
-    ids = [record.id for record in found]
-    if ids:
-        found += map(record_of, conn.execute(moment.amendments(ids)))
-    for record in found:
+    for record in found.values():
         tails[record.town].append(record)
     return [
         TownRead(head.town, _snapshot(head), tails[head.town], head.version or 0, head.held or 0)
@@ -50,17 +66,26 @@ def read_every_town(conn: Connection, as_of: datetime, known_at: datetime) -> li
 
 
 class _Moment:
-    """The statements of one read, at `as_of` and `known_at` in microseconds."""
+    """The statements of one read at `as_of` and `known_at` (microseconds), to the checkpoint."""
 
-    def __init__(self, as_of: int, known_at: int) -> None:
+    def __init__(self, conn: Connection, as_of: int, known_at: int) -> None:
         self.as_of = as_of
         self.known_at = known_at
+        self.through = int(
+            conn.execute(
+                select(checkpoints.c.position).where(checkpoints.c.name == "snapshots")
+            ).scalar_one()
+        )
 
-    def heads(self) -> Any:
+    def heads(self, town: str | None) -> Any:
         """Each town with its snapshot (if any), version and captives held."""
         version = (
             select(events.c.version)
-            .where(events.c.town == towns.c.town, events.c.recorded_at <= self.known_at)
+            .where(
+                events.c.town == towns.c.town,
+                events.c.recorded_at <= self.known_at,
+                events.c.position <= self.through,
+            )
             .order_by(events.c.recorded_at.desc(), events.c.version.desc())
             .limit(1)
             .scalar_subquery()
@@ -84,7 +109,7 @@ class _Moment:
             snapshots.c.known_from <= self.known_at,
             snapshots.c.known_until > self.known_at,
         )
-        return (
+        query = (
             select(
                 towns.c.town,
                 version.label("version"),
@@ -99,54 +124,41 @@ class _Moment:
             .where(towns.c.first_known <= self.known_at)
             .order_by(towns.c.town)
         )
+        return query if town is None else query.where(towns.c.town == town)
 
-    def reports(self) -> Any:
-        """Every town's reports from its snapshot's occurred time to `as_of`."""
-        since = func.coalesce(
-            self._latest(snapshots.c.occurred_at), literal(_BEFORE_ALL, BigInteger)
-        )
-        return (
-            select(events)
-            .select_from(
-                towns.join(
-                    events, and_(events.c.town == towns.c.town, events.c.occurred_at >= since)
-                )
-            )
-            .where(
-                towns.c.first_known <= self.known_at,
+    def reports(self, bounds: list[tuple[str, int | None]]) -> Any:
+        """The reports of each town from its snapshot's occurred time (or the start) to `as_of`."""
+        parts = []
+        for town, since in bounds:
+            part = select(events).where(
+                events.c.town == town,
                 events.c.occurred_at <= self.as_of,
                 events.c.recorded_at <= self.known_at,
+                events.c.position <= self.through,
                 events.c.kind.not_in(sorted(CORRECTION_KINDS)),
             )
-        )
+            parts.append(part if since is None else part.where(events.c.occurred_at >= since))
+        return parts[0] if len(parts) == 1 else union_all(*parts)
 
-    def moved(self) -> Any:
-        """Reports that corrections known at `known_at` moved into a town's tail."""
-        since = func.coalesce(
-            self._latest(snapshots.c.occurred_at), literal(_BEFORE_ALL, BigInteger)
-        )
-        return (
-            select(events)
-            .select_from(
-                towns.join(
-                    moves, and_(moves.c.town == towns.c.town, moves.c.occurred_at >= since)
-                ).join(events, events.c.position == moves.c.position)
-            )
+    def moved(self, town: str | None) -> Any:
+        """Reports that corrections known at `known_at` moved to a time up to `as_of`."""
+        query = (
+            select(events, moves.c.occurred_at.label("moved_to"))
+            .select_from(moves.join(events, events.c.position == moves.c.position))
             .where(
                 moves.c.occurred_at <= self.as_of,
                 moves.c.known_from <= self.known_at,
-                events.c.recorded_at <= self.known_at,
+                events.c.position <= self.through,
             )
         )
+        return query if town is None else query.where(moves.c.town == town)
 
     def amendments(self, ids: list[Any]) -> Any:
         """The amendments known at `known_at` of the reports `ids`."""
-        return select(events).where(events.c.target.in_(ids), events.c.recorded_at <= self.known_at)
-
-    def _since(self) -> Any:
-        """Where the town's tail starts: its snapshot's occurred time, or before everything."""
-        return func.coalesce(
-            self._latest(snapshots.c.occurred_at), literal(_BEFORE_ALL, BigInteger)
+        return select(events).where(
+            events.c.target.in_(ids),
+            events.c.recorded_at <= self.known_at,
+            events.c.position <= self.through,
         )
 
     def _latest(self, column: Any) -> ScalarSelect[Any]:
@@ -164,6 +176,12 @@ class _Moment:
             .limit(1)
             .scalar_subquery()
         )
+
+
+def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def _snapshot(head: Any) -> Snapshot | None:

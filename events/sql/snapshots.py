@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Table, delete, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 
 from events.kinds import CAPTIVE_KINDS, CORRECTION_KINDS
 from events.record import Record
 from events.snapshots import Held, Key, Move, Snapshot, TownRead, Update
-from events.sql.every_town import read_every_town
+from events.sql.every_town import read_towns
 from events.sql.schema import (
     FOREVER,
     captives_held,
@@ -75,29 +76,6 @@ class SqlSnapshots:
                 for row in conn.execute(query)
             ]
 
-    def towns(self, known_at: datetime | None) -> list[str]:
-        """Every town with a record known at `known_at` (None: now), by slug."""
-        query = select(towns.c.town).order_by(towns.c.town)
-        if known_at is not None:
-            query = query.where(towns.c.first_known <= to_micros(known_at))
-        with self._log.connection() as conn:
-            return list(conn.execute(query).scalars())
-
-    def held(self, town: str, before: Key, known_at: datetime | None) -> int:
-        """Captives held in `town` after the last change before `before`, as known at `known_at`."""
-        key = tuple_(captives_held.c.occurred_at, captives_held.c.position)
-        query = select(captives_held.c.held).where(
-            captives_held.c.town == town, key < tuple_(to_micros(before[0]), before[1])
-        )
-        query = query.where(
-            *_holding(captives_held.c.known_from, captives_held.c.known_until, known_at)
-        )
-        query = query.order_by(
-            captives_held.c.occurred_at.desc(), captives_held.c.position.desc()
-        ).limit(1)
-        with self._log.connection() as conn:
-            return int(conn.execute(query).scalar() or 0)
-
     def captive_records(self, through: int) -> list[Record]:
         """Every captive report up to position `through`, and every amendment of one."""
         captive = events.c.kind.in_(sorted(CAPTIVE_KINDS))
@@ -114,8 +92,23 @@ class SqlSnapshots:
 
     def every_town(self, as_of: datetime, known_at: datetime) -> list[TownRead]:
         """What reading each town known at `known_at` as of `as_of` takes, in a few queries."""
+        with self._reading() as conn:
+            return read_towns(conn, as_of, known_at)
+
+    def read_town(self, town: str, as_of: datetime, known_at: datetime) -> TownRead:
+        """What reading `town` as of `as_of` as known at `known_at` takes."""
+        with self._reading() as conn:
+            found = read_towns(conn, as_of, known_at, town)
+        return found[0] if found else TownRead(town, None, [], 0, 0)
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A transaction that sees one state of the database from its first query to its last."""
         with self._log.connection() as conn:
-            return read_every_town(conn, as_of, known_at)
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     def tail(
         self,
@@ -128,35 +121,38 @@ class SqlSnapshots:
         also: Collection[int] = (),
     ) -> list[Record]:
         """The records a fold from `after` to `until` needs, with every amendment of them."""
-        occurred: list[Any] = []
-        moved: list[Any] = [moves.c.town == town]
-        if after is not None:
-            occurred.append(events.c.occurred_at >= to_micros(after[0]))
-            moved.append(moves.c.occurred_at >= to_micros(after[0]))
-        if until is not None:
-            occurred.append(events.c.occurred_at <= to_micros(until))
-            moved.append(moves.c.occurred_at <= to_micros(until))
-        if known_at is not None:
-            moved.append(moves.c.known_from <= to_micros(known_at))
-        reports = and_(events.c.kind.not_in(sorted(CORRECTION_KINDS)), *occurred)
-        wanted = or_(
-            reports,
-            events.c.position.in_(select(moves.c.position).where(*moved)),
-            events.c.position.in_(list(also)),
-        )
         known: list[Any] = [events.c.town == town]
         if known_at is not None:
             known.append(events.c.recorded_at <= to_micros(known_at))
         if through is not None:
             known.append(events.c.position <= through)
-        found = select(events).where(*known, wanted).order_by(events.c.position)
+        # Three narrow queries rather than one OR, so each can use its index.
+        reports = select(events).where(*known, events.c.kind.not_in(sorted(CORRECTION_KINDS)))
+        moved: list[Any] = [moves.c.town == town]
+        if after is not None:
+            reports = reports.where(events.c.occurred_at >= to_micros(after[0]))
+            moved.append(moves.c.occurred_at >= to_micros(after[0]))
+        if until is not None:
+            reports = reports.where(events.c.occurred_at <= to_micros(until))
+            moved.append(moves.c.occurred_at <= to_micros(until))
+        if known_at is not None:
+            moved.append(moves.c.known_from <= to_micros(known_at))
+        elsewhere = select(events).where(
+            *known,
+            or_(
+                events.c.position.in_(select(moves.c.position).where(*moved)),
+                events.c.position.in_(sorted(also)),
+            ),
+        )
         with self._log.connection() as conn:
-            records = [record_of(row) for row in conn.execute(found)]
-            ids = [record.id for record in records]
+            found = {row.position: record_of(row) for row in conn.execute(reports)}
+            for row in conn.execute(elsewhere):
+                found.setdefault(row.position, record_of(row))
+            ids = [record.id for record in found.values()]
             if ids:
                 amending = select(events).where(*known, events.c.target.in_(ids))
-                records += [record_of(row) for row in conn.execute(amending)]
-        return records
+                found.update((row.position, record_of(row)) for row in conn.execute(amending))
+        return list(found.values())
 
     def save(self, change: Update) -> bool:
         """Apply `change` atomically; False, changing nothing, if the checkpoint is not `after`."""

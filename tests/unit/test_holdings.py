@@ -59,7 +59,7 @@ def taken(group: str, count: int, day: str, **fields: object) -> ReportedEvent:
 
 def held(projector: Projector, town: str, as_of: str, known_at: datetime) -> int:
     projector.catch_up()
-    return projector.captives_held(town, at(as_of), known_at)
+    return projector.town(town, at(as_of), known_at).captives_held
 
 
 def test_captives_count_where_their_group_is_held_not_where_the_report_was_filed(
