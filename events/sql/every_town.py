@@ -53,7 +53,7 @@ def read_towns(
         since = bounds.get(row.town, row.moved_to)
         if row.town in bounds and (since is None or since <= row.moved_to):
             found.setdefault(row.position, record_of(row))
-    for ids in _chunks((record.id for record in found.values()), _IDS_PER_QUERY):
+    for ids in _chunks([record.id for record in found.values()], _IDS_PER_QUERY):
         for row in conn.execute(moment.amendments(ids)):
             found.setdefault(row.position, record_of(row))
     tails: dict[str, list[Record]] = {head.town: [] for head in heads}

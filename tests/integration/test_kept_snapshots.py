@@ -127,6 +127,37 @@ def test_a_read_before_the_projector_folds_an_append_answers_as_before_it(fresh:
         assert kept.state.fatalities.best == 3
 
 
+def test_reading_more_towns_and_tails_than_one_query_takes_answers_as_a_replay(
+    fresh: Fresh,
+) -> None:
+    with fresh() as (store, snapshots, clock):
+        towns = [f"town-{n:03d}" for n in range(150)]
+        store.append(
+            [
+                Pending(
+                    event(
+                        "clash",
+                        town=town,
+                        occurred_at=f"2020-03-0{day}T10:00:00Z",
+                        sides=[REBELS],
+                        fatalities=_dead(day),
+                    )
+                )
+                for day in range(1, 9)
+                for town in towns
+            ],
+            "importer",
+        )
+        projector = Projector(store, snapshots, every=5_000)  # no snapshot: every tail is long
+        projector.catch_up()
+        as_of, now = at("2020-03-06T00:00:00Z"), clock.now
+
+        everyone = kept_towns(projector, as_of, now)
+
+        assert everyone == replayed_towns(store, as_of, now)
+        assert len(everyone) == 150
+
+
 def _dead(count: int) -> dict[str, int]:
     return {"low": count, "best": count, "high": count}
 
