@@ -98,18 +98,22 @@ def demo(database_url: str | None) -> None:
 @main.command()
 @_DATABASE_URL
 def rebuild(database_url: str | None) -> None:
-    """Fold the whole log again into the town snapshots, and report what it holds."""
+    """Fold the whole log again into the kept read models, and report what it holds."""
     storage = _open(database_url)
     try:
-        with tqdm(desc="rebuilding snapshots", unit=" events", file=sys.stderr) as bar:
-            storage.projector.rebuild(progress=bar.update)
+        with tqdm(desc="rebuilding read models", unit=" events", file=sys.stderr) as bar:
+            folded = storage.projector.rebuild(progress=bar.update)
         now = system_clock()
-        rebuilt = Reads(storage.store, storage.projector).rebuild(Moment(now, now))
+        reads = Reads(storage.store, storage.projector)
+        towns = reads.towns(Moment(now, now))
+        ledger = reads.captives(Moment(now, now))
     finally:
         storage.close()
+    anomalies = sum(len(view.state.anomalies) for view in towns) + len(ledger.anomalies)
+    anomalies += sum(len(group.anomalies) for group in ledger.groups)
     click.echo(
-        f"{rebuilt.events} events, {len(rebuilt.towns)} towns, "
-        f"{len(rebuilt.ledger.groups)} captive groups, {rebuilt.anomalies} anomalies"
+        f"{folded} events, {len(towns)} towns, {len(ledger.groups)} captive groups, "
+        f"{anomalies} anomalies"
     )
 
 

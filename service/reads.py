@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -55,22 +55,6 @@ class LedgerView:
     at: Moment
 
 
-@dataclass(frozen=True, slots=True)
-class Rebuilt:
-    """What a full replay of the log found."""
-
-    events: int
-    towns: list[TownView]
-    ledger: Ledger
-    anomalies: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        count = sum(len(view.state.anomalies) for view in self.towns)
-        count += len(self.ledger.anomalies)
-        count += sum(len(group.anomalies) for group in self.ledger.groups.values())
-        object.__setattr__(self, "anomalies", count)
-
-
 class Reads:
     """Answers every read of the API from an event store."""
 
@@ -102,17 +86,6 @@ class Reads:
             and (side is None or (kept.state.controller and kept.state.controller.side == side))
             and (status is None or kept.state.status == status)
         ]
-
-    def rebuild(self, at: Moment, progress: Callable[[int], object] | None = None) -> Rebuilt:
-        """Every town and the ledger, from one pass over the log; `progress(n)` per page."""
-        streams: dict[str, list[Record]] = {}
-        everything: list[Record] = []
-        for record in self._all(at.known_at, progress=progress):
-            streams.setdefault(record.town, []).append(record)
-            everything.append(record)
-        ledger = fold(ledger_folds.empty_ledger(), ledger_folds.evolve, facts(everything, at.as_of))
-        views = [_view(slug, streams[slug], ledger, at) for slug in sorted(streams)]
-        return Rebuilt(len(everything), views, ledger)
 
     def history(self, slug: str, at: Moment) -> list[Change]:
         """The town's timeline in occurred order, each entry with what it changed."""
@@ -194,7 +167,6 @@ class Reads:
         town: str | None = None,
         kinds: Collection[str] | None = None,
         targets: Collection[UUID] | None = None,
-        progress: Callable[[int], object] | None = None,
     ) -> Iterator[Record]:
         """Every record matching the filters, read a bounded page at a time."""
         after = 0
@@ -208,8 +180,6 @@ class Reads:
                 known_at=known_at,
             )
             yield from page
-            if progress is not None:
-                progress(len(page))
             if len(page) < MAX_PAGE:
                 return
             after = page[-1].position
