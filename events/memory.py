@@ -8,7 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from events.appending import Planner
-from events.kinds import ReportCorrected, ReportRetracted
+from events.kinds import ReportRetracted
 from events.record import Record
 from events.store import MAX_PAGE, Appended, Pending
 
@@ -66,7 +66,7 @@ class InMemoryStore:
                 break
             if kinds is not None and record.kind not in kinds:
                 continue
-            if targets is not None and _target(record) not in targets:
+            if targets is not None and record.target not in targets:
                 continue
             found.append(record)
         return found
@@ -96,9 +96,3 @@ class InMemoryStore:
         if not self._records:
             return 0, None
         return self._records[-1].position, self._records[-1].recorded_at
-
-
-def _target(record: Record) -> UUID | None:
-    """The event an amendment names; other kinds name none (an attack's `target` is a name)."""
-    event = record.event
-    return event.target if isinstance(event, ReportRetracted | ReportCorrected) else None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from events.kinds import Correction, ReportedEvent
+from events.kinds import Correction, ReportCorrected, ReportedEvent, ReportRetracted
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +35,9 @@ class Record:
     def kind(self) -> str:
         """The event's kind."""
         return self.event.kind
+
+    @property
+    def target(self) -> UUID | None:
+        """The report an amendment names; None for a report (an attack's `target` is a name)."""
+        event = self.event
+        return event.target if isinstance(event, ReportCorrected | ReportRetracted) else None

@@ -20,7 +20,7 @@ from threading import Lock
 from typing import Protocol
 from uuid import UUID
 
-from events.kinds import CAPTIVE_KINDS, ReportCorrected, ReportRetracted, is_correction
+from events.kinds import CAPTIVE_KINDS, is_correction
 from events.record import Record
 from events.store import MAX_PAGE, EventStore
 
@@ -215,13 +215,10 @@ class InMemorySnapshots:
             for record in page:
                 if record.position > through:
                     return found
-                event = record.event
                 if record.kind in CAPTIVE_KINDS:
                     captive.add(record.id)
                     found.append(record)
-                elif (
-                    isinstance(event, ReportCorrected | ReportRetracted) and event.target in captive
-                ):
+                elif record.target in captive:
                     found.append(record)
             after = page[-1].position
         return found
@@ -279,15 +276,7 @@ class InMemorySnapshots:
                 or _within(record.event.occurred_at, after, until)
             )
         }
-        return [
-            record
-            for record in stream
-            if record.id in wanted
-            or (
-                isinstance(record.event, ReportCorrected | ReportRetracted)
-                and record.event.target in wanted
-            )
-        ]
+        return [record for record in stream if record.id in wanted or record.target in wanted]
 
     def save(self, update: Update) -> bool:
         """Apply `update` atomically; False, changing nothing, if the checkpoint is not `after`."""

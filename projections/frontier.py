@@ -43,7 +43,7 @@ class Frontier:
     @classmethod
     def start(cls, town: str, base: Snapshot | None, records: Iterable[Record]) -> Frontier:
         """The town at snapshot `base` (None: before anything), with the records after it."""
-        state = TownState(town) if base is None else STATE.validate_json(base.state)
+        state = state_at(town, base)
         key = None if base is None else base.key
         return cls(town, key, state, tuple(records), state, key, 0)
 
@@ -88,7 +88,7 @@ class Frontier:
             self.town,
             base_key,
             base_state,
-            tuple(r for r in records if r.id in kept or _target(r) in kept),
+            tuple(r for r in records if r.id in kept or r.target in kept),
             state,
             _key(ordered[-1]) if ordered else self.key,
             len(after),
@@ -106,6 +106,11 @@ class Frontier:
         return Snapshot(self.town, self.key, known_from, _dump(self.state))
 
 
+def state_at(town: str, snapshot: Snapshot | None) -> TownState:
+    """The town's state a snapshot holds; before any snapshot, the empty state."""
+    return TownState(town) if snapshot is None else STATE.validate_json(snapshot.state)
+
+
 def _dump(state: TownState) -> str:
     return STATE.dump_json(state).decode()
 
@@ -116,8 +121,3 @@ def _key(fact: Fact) -> Key:
 
 def _second(pair: tuple[Record, Key]) -> Key:
     return pair[1]
-
-
-def _target(record: Record) -> object:
-    event = record.event
-    return event.target if isinstance(event, ReportCorrected | ReportRetracted) else None

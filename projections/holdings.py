@@ -177,7 +177,7 @@ class Holdings:
         if oldest is None:
             return
         kept = {f.id for f in facts(memory.records) if (f.occurred_at, f.record.position) > oldest}
-        memory.records = [r for r in memory.records if r.id in kept or _target(r) in kept]
+        memory.records = [r for r in memory.records if r.id in kept or r.target in kept]
 
 
 def _deltas(before: Ledger, after: Ledger, fact: Fact) -> dict[str, int]:
@@ -198,11 +198,6 @@ def _deltas(before: Ledger, after: Ledger, fact: Fact) -> dict[str, int]:
         if new is not None:
             deltas[new.held_at] = deltas.get(new.held_at, 0) + new.held
     return deltas
-
-
-def _target(record: Record) -> object:
-    event = record.event
-    return event.target if isinstance(event, ReportCorrected | ReportRetracted) else None
 
 
 def _copy(memory: _Memory) -> _Memory:

@@ -33,7 +33,7 @@ from events.snapshots import (
 )
 from events.store import MAX_PAGE, EventStore
 from projections import town as town_folds
-from projections.frontier import STATE, Frontier
+from projections.frontier import Frontier, state_at
 from projections.holdings import Changes, Holdings
 from projections.replay import Fact, facts
 from projections.town import TownState
@@ -129,14 +129,10 @@ class Projector:
 
     def _folded(self, read: TownRead, as_of: datetime) -> KeptTown:
         after = None if read.snapshot is None else read.snapshot.key
-        state = self._state(read.town, read.snapshot)
+        state = state_at(read.town, read.snapshot)
         for fact in _after(facts(read.tail, as_of), after):
             state = town_folds.evolve(state, fact)
         return KeptTown(state, read.version, read.held)
-
-    @staticmethod
-    def _state(slug: str, snapshot: Snapshot | None) -> TownState:
-        return TownState(slug) if snapshot is None else STATE.validate_json(snapshot.state)
 
     def _pages(self, checkpoint: int) -> list[Record]:
         records: list[Record] = []
