@@ -14,7 +14,7 @@ position the snapshots reflect, so they never disagree with it.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from threading import Lock
 from typing import Protocol
@@ -33,13 +33,19 @@ LAST_POSITION = 2**62
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """A stream's state after every fact up to `key`, as known from `known_from`."""
+    """A stream's state after every fact up to `key`, as known from `known_from`.
+
+    What only grows with history is kept out of `state`: `listed` holds just
+    what the facts since the stream's previous snapshot added (None: nothing),
+    so a snapshot's size does not grow with its stream's history.
+    """
 
     stream: str
     key: Key
     known_from: datetime
     state: str
     known_until: datetime | None = None
+    listed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +103,18 @@ class Update:
 
 @dataclass(frozen=True, slots=True)
 class TownRead:
-    """What reading one town at a moment takes: its snapshot, tail, version and captives held."""
+    """What reading one town at a moment takes: its snapshot, tail, version and captives held.
+
+    `listed` is the `listed` of every snapshot up to `snapshot` that held
+    then, in key order: together they give the lists up to `snapshot`.
+    """
 
     town: str
     snapshot: Snapshot | None
     tail: list[Record]
     version: int
     held: int
+    listed: tuple[str, ...] = ()
 
 
 class Snapshots(Protocol):
@@ -241,7 +252,13 @@ class InMemorySnapshots:
         version = sum(
             1 for record in _every(self._log, town, known_at) if record.position <= self._checkpoint
         )
-        return TownRead(town, snapshot, tail, version, self._held_in(town, before, known_at))
+        chain = sorted(
+            (s for s in self._snapshots.get(town, []) if s.key < before and _holds(s, known_at)),
+            key=_key,
+        )
+        listed = tuple(s.listed for s in chain if s.listed is not None)
+        held = self._held_in(town, before, known_at)
+        return TownRead(town, snapshot, tail, version, held, listed)
 
     def tail(
         self,
@@ -320,7 +337,7 @@ def _cut(row: Held, cut: Cut) -> Held | None:
         return row
     if row.known_from == cut.at:
         return None
-    return Held(row.town, row.key, row.known_from, row.held, cut.at)
+    return replace(row, known_until=cut.at)
 
 
 def _closed(snapshot: Snapshot, closure: Closure) -> Snapshot | None:
@@ -329,7 +346,7 @@ def _closed(snapshot: Snapshot, closure: Closure) -> Snapshot | None:
         return snapshot
     if snapshot.known_from == closure.at:
         return None
-    return Snapshot(snapshot.stream, snapshot.key, snapshot.known_from, snapshot.state, closure.at)
+    return replace(snapshot, known_until=closure.at)
 
 
 def _place(row: Snapshot | Held) -> tuple[datetime, int, datetime]:

@@ -1,5 +1,9 @@
 """A town as folded so far: its newest snapshot, the reports after it, and the state after all.
 
+The state's growing lists (agreements, statistics, anomalies) hold only what
+the reports since the newest snapshot added; each snapshot keeps its own
+share of them, so no snapshot grows with the town's history.
+
 The projector keeps one per town between steps, so a report that arrives in
 order folds onto the state in memory, and one that folds after the newest
 snapshot refolds from it without reading the town back from the database.
@@ -18,10 +22,15 @@ from events.record import Record
 from events.snapshots import Key, Snapshot
 from projections import town as town_folds
 from projections.replay import Fact, facts
-from projections.town import TownState
+from projections.town import Listed, TownState
 
 STATE = TypeAdapter(TownState)
 """How a town's state is stored in a snapshot."""
+
+LISTED = TypeAdapter(Listed)
+"""How what a town's reports add to its lists is stored in a snapshot."""
+
+EMPTY = Listed()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +73,10 @@ class Frontier:
             fact = Fact(record.event, record)  # type: ignore[arg-type]
             frontier = frontier._folded(fact, key, record)
             if frontier.since_base >= every:
-                snapshots.append(frontier._snapshot(known_from))
-                state, at = frontier.state, frontier.key
+                assert frontier.key is not None
+                state, snapshot = _snapshot(frontier.town, frontier.key, frontier.state, known_from)
+                snapshots.append(snapshot)
+                at = frontier.key
                 frontier = Frontier(frontier.town, at, state, (), state, at, 0)
         return frontier, snapshots
 
@@ -80,8 +91,10 @@ class Frontier:
         for n, fact in enumerate(ordered, 1):
             state = town_folds.evolve(state, fact)
             if n % every == 0:
-                base_key, base_state = _key(fact), state
-                snapshots.append(Snapshot(self.town, base_key, known_from, _dump(state)))
+                base_key = _key(fact)
+                state, snapshot = _snapshot(self.town, base_key, state, known_from)
+                base_state = state
+                snapshots.append(snapshot)
         after = [f for f in ordered if base_key is None or _key(f) > base_key]
         kept = {f.id for f in after}
         return Frontier(
@@ -101,18 +114,24 @@ class Frontier:
             self.town, self.base_key, self.base_state, records, state, key, self.since_base + 1
         )
 
-    def _snapshot(self, known_from: datetime) -> Snapshot:
-        assert self.key is not None
-        return Snapshot(self.town, self.key, known_from, _dump(self.state))
-
 
 def state_at(town: str, snapshot: Snapshot | None) -> TownState:
-    """The town's state a snapshot holds; before any snapshot, the empty state."""
+    """The town's state a snapshot holds, lists emptied; before any snapshot, the empty state."""
     return TownState(town) if snapshot is None else STATE.validate_json(snapshot.state)
 
 
-def _dump(state: TownState) -> str:
-    return STATE.dump_json(state).decode()
+def lists_up_to(listed: Iterable[str]) -> list[Listed]:
+    """What a chain of snapshots' `listed` hold, in order."""
+    return [LISTED.validate_json(part) for part in listed]
+
+
+def _snapshot(
+    town: str, key: Key, state: TownState, known_from: datetime
+) -> tuple[TownState, Snapshot]:
+    """The snapshot of `state`, and the state to fold on from: its lists go into the snapshot."""
+    core, listed = town_folds.split(state)
+    kept = None if listed == EMPTY else LISTED.dump_json(listed).decode()
+    return core, Snapshot(town, key, known_from, STATE.dump_json(core).decode(), listed=kept)
 
 
 def _key(fact: Fact) -> Key:

@@ -33,7 +33,7 @@ from events.snapshots import (
 )
 from events.store import MAX_PAGE, EventStore
 from projections import town as town_folds
-from projections.frontier import Frontier, state_at
+from projections.frontier import Frontier, lists_up_to, state_at
 from projections.holdings import Changes, Holdings
 from projections.replay import Fact, facts
 from projections.town import TownState
@@ -132,7 +132,7 @@ class Projector:
         state = state_at(read.town, read.snapshot)
         for fact in _after(facts(read.tail, as_of), after):
             state = town_folds.evolve(state, fact)
-        return KeptTown(state, read.version, read.held)
+        return KeptTown(town_folds.joined(state, lists_up_to(read.listed)), read.version, read.held)
 
     def _pages(self, checkpoint: int) -> list[Record]:
         records: list[Record] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, assert_never
@@ -123,6 +124,44 @@ class TownState:
     last_event_at: datetime | None = None
     evidence: Evidence = field(default_factory=Evidence)
     anomalies: tuple[Anomaly, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """What a town's reports add to the lists that grow with its history."""
+
+    agreements: tuple[Agreement, ...] = ()
+    statistics: tuple[Statistic, ...] = ()
+    anomalies: tuple[Anomaly, ...] = ()
+
+
+def split(state: TownState) -> tuple[TownState, Listed]:
+    """The state with its growing lists emptied, and those lists.
+
+    No fold rule reads the lists, so folding on from the emptied state gives
+    the same state, with only the later reports' entries in its lists.
+    """
+    listed = Listed(state.agreements, state.statistics, state.anomalies)
+    return replace(state, agreements=(), statistics=(), anomalies=()), listed
+
+
+def joined(state: TownState, earlier: Iterable[Listed]) -> TownState:
+    """`state`, folded on from emptied lists, with the `earlier` lists put back before its own.
+
+    As the fold does, a later agreement of the same name replaces an earlier one.
+    """
+    parts = [*earlier, split(state)[1]]
+    agreements: dict[str, Agreement] = {}
+    for part in parts:
+        for agreement in part.agreements:
+            agreements.pop(agreement.agreement, None)
+            agreements[agreement.agreement] = agreement
+    return replace(
+        state,
+        agreements=tuple(agreements.values()),
+        statistics=tuple(s for part in parts for s in part.statistics),
+        anomalies=tuple(a for part in parts for a in part.anomalies),
+    )
 
 
 def evolve(state: TownState, fact: Fact) -> TownState:

@@ -59,8 +59,18 @@ def read_towns(
     tails: dict[str, list[Record]] = {head.town: [] for head in heads}
     for record in found.values():
         tails[record.town].append(record)
+    listed: dict[str, list[str]] = {head.town: [] for head in heads}
+    for row in conn.execute(moment.listed(town)):
+        listed[row.stream].append(row.listed)
     return [
-        TownRead(head.town, _snapshot(head), tails[head.town], head.version or 0, head.held or 0)
+        TownRead(
+            head.town,
+            _snapshot(head),
+            tails[head.town],
+            head.version or 0,
+            head.held or 0,
+            tuple(listed[head.town]),
+        )
         for head in heads
     ]
 
@@ -119,6 +129,7 @@ class _Moment:
                 snapshots.c.known_from,
                 snapshots.c.known_until,
                 snapshots.c.state,
+                snapshots.c.listed,
             )
             .select_from(towns.outerjoin(snapshots, latest))
             .where(towns.c.first_known <= self.known_at)
@@ -152,6 +163,20 @@ class _Moment:
             )
         )
         return query if town is None else query.where(moves.c.town == town)
+
+    def listed(self, town: str | None) -> Any:
+        """What each snapshot up to `as_of` that held at `known_at` added to its town's lists."""
+        query = (
+            select(snapshots.c.stream, snapshots.c.listed)
+            .where(
+                snapshots.c.occurred_at <= self.as_of,
+                snapshots.c.known_from <= self.known_at,
+                snapshots.c.known_until > self.known_at,
+                snapshots.c.listed.is_not(None),
+            )
+            .order_by(snapshots.c.stream, snapshots.c.occurred_at, snapshots.c.position)
+        )
+        return query if town is None else query.where(snapshots.c.stream == town)
 
     def amendments(self, ids: list[Any]) -> Any:
         """The amendments known at `known_at` of the reports `ids`."""
@@ -189,4 +214,4 @@ def _snapshot(head: Any) -> Snapshot | None:
         return None
     until = None if head.known_until == FOREVER else from_micros(head.known_until)
     key = (from_micros(head.occurred_at), head.position)
-    return Snapshot(head.town, key, from_micros(head.known_from), head.state, until)
+    return Snapshot(head.town, key, from_micros(head.known_from), head.state, until, head.listed)

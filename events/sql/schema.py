@@ -55,6 +55,7 @@ snapshots = Table(
     Column("known_from", BigInteger, primary_key=True),
     Column("known_until", BigInteger, nullable=False),
     Column("state", Text, nullable=False),
+    Column("listed", Text, nullable=True),
 )
 
 moves = Table(

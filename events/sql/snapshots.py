@@ -56,7 +56,8 @@ class SqlSnapshots:
             return None
         until = None if row.known_until == FOREVER else from_micros(row.known_until)
         key_at = (from_micros(row.occurred_at), row.position)
-        return Snapshot(row.stream, key_at, from_micros(row.known_from), row.state, until)
+        known_from = from_micros(row.known_from)
+        return Snapshot(row.stream, key_at, known_from, row.state, until, row.listed)
 
     def moves(self, reports: Collection[tuple[str, int]]) -> list[Move]:
         """Every move of the `reports`, each named by its town and position."""
@@ -211,6 +212,7 @@ def _snapshot_row(snapshot: Snapshot) -> dict[str, Any]:
         "known_from": to_micros(snapshot.known_from),
         "known_until": FOREVER,
         "state": snapshot.state,
+        "listed": snapshot.listed,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -10,13 +11,20 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 
 from events.errors import StoreUnavailable
-from events.sql import SqlEventStore, connect
+from events.sql import SqlEventStore, SqlSnapshots, connect
 from events.sql.engine import create
 from events.sql.migrate import current_revision, head_revision, upgrade
-from events.sql.schema import metadata
+from events.sql.schema import FOREVER, metadata, to_micros
 from events.store import Pending
+from projections import town
+from projections.frontier import STATE
+from projections.keeping import Projector
+from projections.replay import facts, fold
 from tests.clock import FakeClock
+from tests.keeping import replayed
 from tests.make import REBELS, event
+
+AFTER_ALL = datetime(2021, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -51,6 +59,69 @@ def test_a_database_made_by_the_first_migration_upgrades_and_keeps_its_events(
 
     assert current_revision(engine) == head_revision() != "0001"
     assert SqlEventStore(engine, clock).select() == [written[0].record]
+    old.dispose()
+    engine.dispose()
+
+
+def test_snapshots_kept_with_whole_lists_still_read_right_after_the_upgrade(
+    database_url: str, clock: FakeClock
+) -> None:
+    old = create(database_url)
+    upgrade(old, "0004")
+    deal = event(
+        "agreement.reached", agreement="deal", parties=[REBELS], terms=[{"type": "ceasefire"}]
+    )
+    [written] = SqlEventStore(old, clock).append([Pending(deal)], "alice")
+    record = written.record
+    with old.begin() as conn:  # what 0004's projector kept: the whole lists inside the state
+        whole = fold(town.TownState(record.town), town.evolve, facts([record]))
+        conn.execute(
+            text("INSERT INTO snapshots VALUES (:town, :at, 1, :known, :forever, :state)"),
+            {
+                "town": record.town,
+                "at": to_micros(deal.occurred_at),
+                "known": to_micros(record.recorded_at),
+                "forever": FOREVER,
+                "state": STATE.dump_json(whole).decode(),
+            },
+        )
+        conn.execute(text("UPDATE checkpoints SET position = 1 WHERE name = 'snapshots'"))
+        conn.execute(
+            text("INSERT INTO towns VALUES (:town, :known)"),
+            {"town": record.town, "known": to_micros(record.recorded_at)},
+        )
+
+    engine = connect(database_url)
+    store = SqlEventStore(engine, clock)
+    projector = Projector(store, SqlSnapshots(store), every=1)
+    before = clock.now
+    clock.advance(minutes=1)
+    later = [
+        event(
+            "statistic.reported",
+            occurred_at="2020-03-10T10:00:00Z",
+            metric="attacks",
+            value={"low": 500, "best": 500, "high": 600},
+            since="2018-07-01T00:00:00Z",
+            subject="all",
+        ),
+        event(
+            "agreement.reached",
+            occurred_at="2020-03-11T10:00:00Z",
+            agreement="deal",
+            parties=[REBELS],
+            terms=[{"type": "no_entry"}],
+        ),
+    ]
+    appended = store.append([Pending(report) for report in later], "alice")
+    projector.catch_up()
+
+    for moment in (before, clock.now):
+        kept = projector.town(record.town, AFTER_ALL, moment)
+        assert kept.state == replayed(store, record.town, AFTER_ALL, moment)
+    kept = projector.town(record.town, AFTER_ALL, clock.now)
+    assert [a.event for a in kept.state.agreements] == [appended[1].record.id]
+    assert len(kept.state.statistics) == 1
     old.dispose()
     engine.dispose()
 

@@ -415,6 +415,21 @@ def test_a_second_agreement_with_the_same_slug_replaces_the_first() -> None:
     assert recorded_agreement.event == records[1].id
 
 
+def test_an_agreement_renewed_after_a_snapshot_is_listed_once_after_the_others() -> None:
+    records = recorded(
+        agreement(9, "search_allowed"),
+        agreement(10, "ceasefire", slug="tafas-2020-03"),
+        agreement(11, "deployment"),
+    )
+    first, later = facts(records[:2]), facts(records[2:])
+    snapshot, set_aside = town.split(fold(town.TownState("karak-sharqi"), town.evolve, first))
+
+    state = town.joined(fold(snapshot, town.evolve, later), [set_aside])
+
+    assert [a.event for a in state.agreements] == [records[1].id, records[2].id]
+    assert state == state_of(records)
+
+
 # fatalities, statistics, last_event_at
 
 
