@@ -33,6 +33,7 @@ from events.record import Record
 from events.sql import SqlEventStore, SqlSnapshots, connect
 from events.sql.store import as_row
 from projections.keeping import Projector
+from service.bootstrap import collect_garbage_in_bulk
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -61,6 +62,7 @@ class Row:
 
 def main() -> None:
     """Parse arguments, run every measurement, print the table."""
+    collect_garbage_in_bulk()  # as every `sitrep` process does: import and rebuild run here
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true", help="10k events, both backends (default)")

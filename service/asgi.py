@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from service.bootstrap import create_app
+from service.bootstrap import collect_garbage_in_bulk, create_app
 from service.settings import Settings
 
 
 def app_from_environment() -> FastAPI:
     """An app configured by `SITREP_*` variables (each worker process calls this)."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    collect_garbage_in_bulk()
+    return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +27,23 @@ from service.settings import Settings
 from service.writes import Writes
 
 Clock = Callable[[], datetime]
+
+
+GC_THRESHOLDS = (50_000, 50, 100)
+"""Allocations between young collections, and young collections between older ones."""
+
+
+def collect_garbage_in_bulk() -> None:
+    """Let CPython's cycle collector run in fewer, larger passes: for a process's entry point.
+
+    Folding, decoding and batches allocate many small objects that live on.
+    With the default thresholds (700, 10, 10) the collector scans them again
+    and again: a third of a rebuild's time and two thirds of decoding a large
+    batch, measured here. Objects made before this call (modules, the app) are
+    set aside for good. Memory is still reclaimed, in bigger steps.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def system_clock() -> datetime:

@@ -16,7 +16,7 @@ from events.errors import SitrepError
 from events.keyring import StoredKey
 from events.store import EventStore
 from service.auth import MAX_LABEL, Role, key_hash, new_key, parse_configured_keys
-from service.bootstrap import Storage, open_storage, system_clock
+from service.bootstrap import Storage, collect_garbage_in_bulk, open_storage, system_clock
 from service.demo import load_story
 from service.importing import Imported, import_jsonl, import_ucdp
 from service.reads import Moment, Reads
@@ -32,6 +32,7 @@ _DATABASE_URL = click.option(
 @click.version_option(package_name="sitrep")
 def main() -> None:
     """sitrep: an event-sourced, bitemporal situation tracker."""
+    collect_garbage_in_bulk()
 
 
 def _open(database_url: str | None) -> Storage:
