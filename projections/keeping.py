@@ -38,7 +38,7 @@ from projections.holdings import Changes, Holdings
 from projections.replay import Fact, facts
 from projections.town import TownState
 
-EVERY = 32
+EVERY = 8
 """Facts between two snapshots of a town: a read folds at most about this many."""
 
 PAGES_PER_STEP = 10

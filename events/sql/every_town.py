@@ -12,7 +12,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import ScalarSelect, and_, select, union_all
+from sqlalchemy import ScalarSelect, and_, func, select
 from sqlalchemy.engine import Connection
 
 from events.kinds import CORRECTION_KINDS
@@ -31,8 +31,8 @@ from events.sql.schema import (
 )
 from events.sql.store import record_of
 
-_CHUNK = 100
-"""Towns per tail query, and a bound on its size (SQLite allows 500 terms to a UNION)."""
+_BEFORE_ALL = -(2**62)
+"""Before every occurred time, in microseconds: where a town without a snapshot starts."""
 
 _IDS_PER_QUERY = 1_000
 _T = TypeVar("_T")
@@ -46,9 +46,8 @@ def read_towns(
     heads = conn.execute(moment.heads(town)).all()
     bounds = {head.town: head.occurred_at for head in heads}
     found: dict[int, Record] = {}
-    for chunk in _chunks(bounds.items(), _CHUNK):
-        for row in conn.execute(moment.reports(chunk)):
-            found.setdefault(row.position, record_of(row))
+    for row in conn.execute(moment.reports(town)):
+        found.setdefault(row.position, record_of(row))
     for row in conn.execute(moment.moved(town)):
         since = bounds.get(row.town, row.moved_to)
         if row.town in bounds and (since is None or since <= row.moved_to):
@@ -137,19 +136,22 @@ class _Moment:
         )
         return query if town is None else query.where(towns.c.town == town)
 
-    def reports(self, bounds: list[tuple[str, int | None]]) -> Any:
+    def reports(self, town: str | None) -> Any:
         """The reports of each town from its snapshot's occurred time (or the start) to `as_of`."""
-        parts = []
-        for town, since in bounds:
-            part = select(events).where(
-                events.c.town == town,
+        heads = select(towns.c.town, self._latest(snapshots.c.occurred_at).label("since"))
+        heads = heads.where(towns.c.first_known <= self.known_at)
+        since = (heads if town is None else heads.where(towns.c.town == town)).cte("since")
+        return (
+            select(events)
+            .select_from(since.join(events, events.c.town == since.c.town))
+            .where(
+                events.c.occurred_at >= func.coalesce(since.c.since, _BEFORE_ALL),
                 events.c.occurred_at <= self.as_of,
                 events.c.recorded_at <= self.known_at,
                 events.c.position <= self.through,
                 events.c.kind.not_in(sorted(CORRECTION_KINDS)),
             )
-            parts.append(part if since is None else part.where(events.c.occurred_at >= since))
-        return parts[0] if len(parts) == 1 else union_all(*parts)
+        )
 
     def moved(self, town: str | None) -> Any:
         """Reports that corrections known at `known_at` moved to a time up to `as_of`."""
