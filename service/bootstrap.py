@@ -42,6 +42,7 @@ def collect_garbage_in_bulk() -> None:
     batch, measured here. Objects made before this call (modules, the app) are
     set aside for good. Memory is still reclaimed, in bigger steps.
     """
+    gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
 

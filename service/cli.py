@@ -32,7 +32,12 @@ _DATABASE_URL = click.option(
 @click.version_option(package_name="sitrep")
 def main() -> None:
     """sitrep: an event-sourced, bitemporal situation tracker."""
+
+
+def run() -> None:
+    """The `sitrep` command: `main`, in a process tuned for bulk work."""
     collect_garbage_in_bulk()
+    main()
 
 
 def _open(database_url: str | None) -> Storage:

@@ -60,7 +60,7 @@ def read_towns(
         tails[record.town].append(record)
     listed: dict[str, list[str]] = {head.town: [] for head in heads}
     for row in conn.execute(moment.listed(town)):
-        listed[row.stream].append(row.listed)
+        listed.setdefault(row.stream, []).append(row.listed)
     return [
         TownRead(
             head.town,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 
 from events.sql.engine import WRITE
 
 _LOCK_KEY = 0x5177_2E70  # any constant shared by every sitrep process
 HEAD = "head"
+_ATTEMPTS = 5
 
 
 def _config() -> Config:
@@ -21,7 +25,24 @@ def _config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = HEAD) -> None:
-    """Apply every migration up to `revision`; concurrent callers wait for each other."""
+    """Apply every migration up to `revision`; concurrent callers wait for each other.
+
+    SQLite answers "database is locked" at once, without waiting out its busy
+    timeout, when connections opening a new file together race to switch it
+    to WAL or to take its write lock; such a clash is tried again a few times.
+    """
+    for attempt in range(_ATTEMPTS):
+        try:
+            _upgrade_once(engine, revision)
+            return
+        except OperationalError as error:
+            locked = engine.dialect.name == "sqlite" and "locked" in str(error.orig)
+            if not locked or attempt == _ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+
+
+def _upgrade_once(engine: Engine, revision: str) -> None:
     config = _config()
     with engine.connect() as conn:
         conn.execution_options(**WRITE)  # SQLite: BEGIN IMMEDIATE serialises migrators
