@@ -58,7 +58,7 @@ def read_towns(
     tails: dict[str, list[Record]] = {head.town: [] for head in heads}
     for record in found.values():
         tails[record.town].append(record)
-    listed: dict[str, list[str]] = {head.town: [] for head in heads}
+    listed: dict[str, list[str]] = {}
     for row in conn.execute(moment.listed(town)):
         listed.setdefault(row.stream, []).append(row.listed)
     return [
@@ -68,7 +68,7 @@ def read_towns(
             tails[head.town],
             head.version or 0,
             head.held or 0,
-            tuple(listed[head.town]),
+            tuple(listed.get(head.town, ())),
         )
         for head in heads
     ]
