@@ -13,7 +13,7 @@ position the snapshots reflect, so they never disagree with it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from threading import Lock
@@ -117,6 +117,19 @@ class TownRead:
     listed: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ReadBack:
+    """Where a town's refold starts: a snapshot that still holds, and the records after it.
+
+    `records` holds each report that occurred from the snapshot's time on (or
+    was moved there, or was asked for), with every amendment of one; some may
+    fold before the snapshot once amended: the caller drops them.
+    """
+
+    snapshot: Snapshot | None
+    records: list[Record]
+
+
 class Snapshots(Protocol):
     """Where snapshots, moves and the checkpoint are kept."""
 
@@ -124,8 +137,15 @@ class Snapshots(Protocol):
         """The log position every snapshot and move reflects."""
         ...
 
-    def latest(self, stream: str, before: Key, known_at: datetime | None) -> Snapshot | None:
-        """The snapshot with the greatest key below `before` that held at `known_at` (None: now)."""
+    def read_back(
+        self, starts: Mapping[str, Key], through: int, also: Mapping[str, Collection[int]]
+    ) -> dict[str, ReadBack]:
+        """For each town of `starts`, where refolding it from its start key begins.
+
+        That is its latest snapshot that still holds with a key below its
+        start, and the records up to position `through` that fold after it,
+        with the reports at its positions in `also`.
+        """
         ...
 
     def moves(self, reports: Collection[tuple[str, int]]) -> list[Move]:
@@ -146,25 +166,6 @@ class Snapshots(Protocol):
 
     def read_town(self, town: str, as_of: datetime, known_at: datetime) -> TownRead:
         """What reading `town` as of `as_of` as known at `known_at` takes (version 0: unknown)."""
-        ...
-
-    def tail(
-        self,
-        town: str,
-        after: Key | None,
-        until: datetime | None,
-        known_at: datetime | None,
-        *,
-        through: int | None = None,
-        also: Collection[int] = (),
-    ) -> list[Record]:
-        """The records a fold from `after` to `until` needs, with every amendment of them.
-
-        That is each report of `town` that occurred from `after` to `until`, or
-        was moved there, or sits at a position in `also`; only records known at
-        `known_at` and at positions up to `through` count. Some may fold
-        outside the range once amended: the caller drops them.
-        """
         ...
 
     def save(self, update: Update) -> bool:
@@ -192,7 +193,20 @@ class InMemorySnapshots:
         """The log position every snapshot and move reflects."""
         return self._checkpoint
 
-    def latest(self, stream: str, before: Key, known_at: datetime | None) -> Snapshot | None:
+    def read_back(
+        self, starts: Mapping[str, Key], through: int, also: Mapping[str, Collection[int]]
+    ) -> dict[str, ReadBack]:
+        """For each town of `starts`, where refolding it from its start key begins."""
+        found: dict[str, ReadBack] = {}
+        with self._lock:
+            for town, start in starts.items():
+                base = self._latest(town, start, None)
+                after = None if base is None else base.key
+                tail = self._tail(town, after, None, None, through=through, also=also.get(town, ()))
+                found[town] = ReadBack(base, tail)
+        return found
+
+    def _latest(self, stream: str, before: Key, known_at: datetime | None) -> Snapshot | None:
         """The snapshot with the greatest key below `before` that held at `known_at` (None: now)."""
         held = [
             snapshot
@@ -246,9 +260,9 @@ class InMemorySnapshots:
 
     def _read(self, town: str, as_of: datetime, known_at: datetime) -> TownRead:
         before = (as_of, LAST_POSITION)
-        snapshot = self.latest(town, before, known_at)
+        snapshot = self._latest(town, before, known_at)
         after = None if snapshot is None else snapshot.key
-        tail = self.tail(town, after, as_of, known_at, through=self._checkpoint)
+        tail = self._tail(town, after, as_of, known_at, through=self._checkpoint)
         version = sum(
             1 for record in _every(self._log, town, known_at) if record.position <= self._checkpoint
         )
@@ -260,7 +274,7 @@ class InMemorySnapshots:
         held = self._held_in(town, before, known_at)
         return TownRead(town, snapshot, tail, version, held, listed)
 
-    def tail(
+    def _tail(
         self,
         town: str,
         after: Key | None,
@@ -270,7 +284,12 @@ class InMemorySnapshots:
         through: int | None = None,
         also: Collection[int] = (),
     ) -> list[Record]:
-        """The records a fold from `after` to `until` needs, with every amendment of them."""
+        """The records a fold from `after` to `until` needs, with every amendment of them.
+
+        That is each report of `town` that occurred from `after` to `until`, or
+        was moved there, or sits at a position in `also`; only records known at
+        `known_at` and at positions up to `through` count.
+        """
         stream = [
             record
             for record in _every(self._log, town, known_at)

@@ -163,33 +163,59 @@ class Projector:
             marks[move.town].moved.add(move.position)
         update.cuts.extend(changes.cuts)
         update.held.extend(changes.rows.values())
+        behind: dict[str, _Marks] = {}
         for town, mark in marks.items():
-            frontier, snapshots = self._fold_town(town, mark, update, through, known_from)
-            frontiers[town] = frontier
-            update.snapshots.extend(snapshots)
+            folded = self._fold_in_memory(town, mark, update.after == 0, known_from)
+            if folded is None:
+                behind[town] = mark
+            else:
+                frontiers[town], snapshots = folded
+                update.snapshots.extend(snapshots)
+        if behind:
+            self._fold_behind(behind, update, frontiers, known_from)
         return update
 
-    def _fold_town(
-        self, town: str, mark: _Marks, update: Update, through: int, known_from: datetime
-    ) -> tuple[Frontier, list[Snapshot]]:
-        """Fold a page's records of one town: in memory when they fold after its newest snapshot."""
+    def _fold_in_memory(
+        self, town: str, mark: _Marks, from_start: bool, known_from: datetime
+    ) -> tuple[Frontier, list[Snapshot]] | None:
+        """Fold a page's records of one town in memory when they fold after its newest snapshot.
+
+        None when they fold before it, or the town's frontier is not in memory.
+        """
         assert mark.earliest is not None
         frontier = self._frontiers.get(town)
-        if frontier is None and update.after == 0:  # from the log's start: it is all in the page
+        if frontier is None and from_start:  # from the log's start: it is all in the page
             frontier = Frontier.start(town, None, ())
-        if frontier is not None and frontier.takes_in_order(mark.placed):
+        if frontier is None:
+            return None
+        if frontier.takes_in_order(mark.placed):
             return frontier.advance(mark.placed, self._every, known_from)
-        if frontier is not None and (
-            frontier.base_key is None or mark.earliest > frontier.base_key
-        ):
-            added = [record for record, _ in mark.placed]
-            return frontier.refold(added, self._every, known_from)
-        # It folds before the newest snapshot: end the snapshots from there, and read back.
-        update.closures.extend(mark.closures)
-        base = self._snapshots.latest(town, mark.earliest, None)
-        after = None if base is None else base.key
-        records = self._snapshots.tail(town, after, None, None, through=through, also=mark.moved)
-        return Frontier.start(town, base, records).refold((), self._every, known_from)
+        if frontier.base_key is None or mark.earliest > frontier.base_key:
+            return frontier.refold([record for record, _ in mark.placed], self._every, known_from)
+        return None
+
+    def _fold_behind(
+        self,
+        behind: dict[str, _Marks],
+        update: Update,
+        frontiers: dict[str, Frontier],
+        known_from: datetime,
+    ) -> None:
+        """End the snapshots of `behind` from where their records fold, and refold from there.
+
+        Every town is read back at once: its latest snapshot that still holds
+        before its earliest record, and the records after that snapshot.
+        """
+        starts: dict[str, Key] = {}
+        for town, mark in behind.items():
+            assert mark.earliest is not None
+            starts[town] = mark.earliest
+            update.closures.extend(mark.closures)
+        moved = {town: mark.moved for town, mark in behind.items()}
+        for town, back in self._snapshots.read_back(starts, update.through, moved).items():
+            frontier = Frontier.start(town, back.snapshot, back.records)
+            frontiers[town], snapshots = frontier.refold((), self._every, known_from)
+            update.snapshots.extend(snapshots)
 
     def _places(self, page: list[Record]) -> tuple[list[_Placed], list[Move]]:
         """Where each record folds, whether it is or amends a captive report, and the moves."""

@@ -31,10 +31,10 @@ from events.sql.schema import (
 )
 from events.sql.store import record_of
 
-_BEFORE_ALL = -(2**62)
+BEFORE_ALL = -(2**62)
 """Before every occurred time, in microseconds: where a town without a snapshot starts."""
 
-_IDS_PER_QUERY = 1_000
+IDS_PER_QUERY = 1_000
 _T = TypeVar("_T")
 
 
@@ -52,7 +52,7 @@ def read_towns(
         since = bounds.get(row.town, row.moved_to)
         if row.town in bounds and (since is None or since <= row.moved_to):
             found.setdefault(row.position, record_of(row))
-    for ids in _chunks([record.id for record in found.values()], _IDS_PER_QUERY):
+    for ids in chunks([record.id for record in found.values()], IDS_PER_QUERY):
         for row in conn.execute(moment.amendments(ids)):
             found.setdefault(row.position, record_of(row))
     tails: dict[str, list[Record]] = {head.town: [] for head in heads}
@@ -145,7 +145,7 @@ class _Moment:
             select(events)
             .select_from(since.join(events, events.c.town == since.c.town))
             .where(
-                events.c.occurred_at >= func.coalesce(since.c.since, _BEFORE_ALL),
+                events.c.occurred_at >= func.coalesce(since.c.since, BEFORE_ALL),
                 events.c.occurred_at <= self.as_of,
                 events.c.recorded_at <= self.known_at,
                 events.c.position <= self.through,
@@ -205,7 +205,7 @@ class _Moment:
         )
 
 
-def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+def chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk

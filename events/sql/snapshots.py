@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import Table, delete, insert, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 
-from events.kinds import CAPTIVE_KINDS, CORRECTION_KINDS
+from events.kinds import CAPTIVE_KINDS
 from events.record import Record
-from events.snapshots import Held, Key, Move, Snapshot, TownRead, Update
+from events.snapshots import Held, Key, Move, ReadBack, Snapshot, TownRead, Update
 from events.sql.every_town import read_towns
+from events.sql.read_back import read_back
 from events.sql.schema import (
     FOREVER,
     captives_held,
@@ -42,22 +43,12 @@ class SqlSnapshots:
         with self._log.connection() as conn:
             return int(conn.execute(query).scalar_one())
 
-    def latest(self, stream: str, before: Key, known_at: datetime | None) -> Snapshot | None:
-        """The snapshot with the greatest key below `before` that held at `known_at` (None: now)."""
-        key = tuple_(snapshots.c.occurred_at, snapshots.c.position)
-        query = select(snapshots).where(
-            snapshots.c.stream == stream, key < tuple_(to_micros(before[0]), before[1])
-        )
-        query = query.where(*_holding(snapshots.c.known_from, snapshots.c.known_until, known_at))
-        query = query.order_by(snapshots.c.occurred_at.desc(), snapshots.c.position.desc())
-        with self._log.connection() as conn:
-            row = conn.execute(query.limit(1)).first()
-        if row is None:
-            return None
-        until = None if row.known_until == FOREVER else from_micros(row.known_until)
-        key_at = (from_micros(row.occurred_at), row.position)
-        known_from = from_micros(row.known_from)
-        return Snapshot(row.stream, key_at, known_from, row.state, until, row.listed)
+    def read_back(
+        self, starts: Mapping[str, Key], through: int, also: Mapping[str, Collection[int]]
+    ) -> dict[str, ReadBack]:
+        """For each town of `starts`, where refolding it from its start key begins."""
+        with self._reading() as conn:
+            return read_back(conn, starts, through, also)
 
     def moves(self, reports: Collection[tuple[str, int]]) -> list[Move]:
         """Every move of the `reports`, each named by its town and position."""
@@ -110,50 +101,6 @@ class SqlSnapshots:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
-
-    def tail(
-        self,
-        town: str,
-        after: Key | None,
-        until: datetime | None,
-        known_at: datetime | None,
-        *,
-        through: int | None = None,
-        also: Collection[int] = (),
-    ) -> list[Record]:
-        """The records a fold from `after` to `until` needs, with every amendment of them."""
-        known: list[Any] = [events.c.town == town]
-        if known_at is not None:
-            known.append(events.c.recorded_at <= to_micros(known_at))
-        if through is not None:
-            known.append(events.c.position <= through)
-        # Three narrow queries rather than one OR, so each can use its index.
-        reports = select(events).where(*known, events.c.kind.not_in(sorted(CORRECTION_KINDS)))
-        moved: list[Any] = [moves.c.town == town]
-        if after is not None:
-            reports = reports.where(events.c.occurred_at >= to_micros(after[0]))
-            moved.append(moves.c.occurred_at >= to_micros(after[0]))
-        if until is not None:
-            reports = reports.where(events.c.occurred_at <= to_micros(until))
-            moved.append(moves.c.occurred_at <= to_micros(until))
-        if known_at is not None:
-            moved.append(moves.c.known_from <= to_micros(known_at))
-        elsewhere = select(events).where(
-            *known,
-            or_(
-                events.c.position.in_(select(moves.c.position).where(*moved)),
-                events.c.position.in_(sorted(also)),
-            ),
-        )
-        with self._log.connection() as conn:
-            found = {row.position: record_of(row) for row in conn.execute(reports)}
-            for row in conn.execute(elsewhere):
-                found.setdefault(row.position, record_of(row))
-            ids = [record.id for record in found.values()]
-            if ids:
-                amending = select(events).where(*known, events.c.target.in_(ids))
-                found.update((row.position, record_of(row)) for row in conn.execute(amending))
-        return list(found.values())
 
     def save(self, change: Update) -> bool:
         """Apply `change` atomically; False, changing nothing, if the checkpoint is not `after`."""

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events.snapshots import Update
-from events.sql import SqlEventStore, SqlSnapshots, connect
+from events.sql import SqlEventStore, SqlSnapshots, connect, read_back
 from events.store import Pending
 from projections.keeping import Projector
 from tests.clock import FakeClock
@@ -133,20 +133,7 @@ def test_reading_more_towns_and_tails_than_one_query_takes_answers_as_a_replay(
     with fresh() as (store, snapshots, clock):
         towns = [f"town-{n:03d}" for n in range(150)]
         store.append(
-            [
-                Pending(
-                    event(
-                        "clash",
-                        town=town,
-                        occurred_at=f"2020-03-0{day}T10:00:00Z",
-                        sides=[REBELS],
-                        fatalities=_dead(day),
-                    )
-                )
-                for day in range(1, 9)
-                for town in towns
-            ],
-            "importer",
+            [_clash(town, day, dead=day) for day in range(1, 9) for town in towns], "importer"
         )
         projector = Projector(store, snapshots, every=5_000)  # no snapshot: every tail is long
         projector.catch_up()
@@ -156,6 +143,42 @@ def test_reading_more_towns_and_tails_than_one_query_takes_answers_as_a_replay(
 
         assert everyone == replayed_towns(store, as_of, now)
         assert len(everyone) == 150
+
+
+def test_late_reports_in_more_towns_than_one_read_back_takes_refold_each_as_a_replay(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_back, "_TOWNS_PER_QUERY", 4)
+    with fresh() as (store, snapshots, clock):
+        towns = [f"town-{n:02d}" for n in range(10)]
+        projector = Projector(store, snapshots, every=1)
+        for day in (2, 3, 1, 4):  # those of the 1st arrive after the snapshots they precede
+            store.append(
+                [_clash(town, day, dead=day * 10 + n) for n, town in enumerate(towns)], "importer"
+            )
+            clock.advance(seconds=1)
+            projector.catch_up()
+        as_of, now = at("2020-03-04T12:00:00Z"), clock.now
+
+        everyone = kept_towns(projector, as_of, now)
+
+        assert everyone == replayed_towns(store, as_of, now)
+        assert [state.fatalities.best for state, _, _ in everyone.values()] == [
+            100 + 4 * n for n in range(10)
+        ]
+
+
+def _clash(town: str, day: int, *, dead: int) -> Pending:
+    """A clash in `town` on the `day`th of March 2020 that left `dead` dead."""
+    return Pending(
+        event(
+            "clash",
+            town=town,
+            occurred_at=f"2020-03-0{day}T10:00:00Z",
+            sides=[REBELS],
+            fatalities=_dead(dead),
+        )
+    )
 
 
 def _dead(count: int) -> dict[str, int]:
