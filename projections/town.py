@@ -101,7 +101,16 @@ class Location:
     lon: float
 
 
-ZERO = Estimate(low=0, best=0, high=0)
+@dataclass(frozen=True, slots=True)
+class Toll:
+    """The dead a town's reports give, summed: unbounded, unlike any one report's estimate."""
+
+    low: int = 0
+    best: int = 0
+    high: int = 0
+
+
+ZERO = Toll()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +128,7 @@ class TownState:
     forces_present: tuple[Actor, ...] = ()
     checkpoints: tuple[Checkpoint, ...] = ()
     agreements: tuple[Agreement, ...] = ()
-    fatalities: Estimate = ZERO
+    fatalities: Toll = ZERO
     statistics: tuple[Statistic, ...] = ()
     last_event_at: datetime | None = None
     evidence: Evidence = field(default_factory=Evidence)
@@ -207,16 +216,12 @@ def evolve(state: TownState, fact: Fact) -> TownState:
 
 def _count(state: TownState, fact: Fact) -> TownState:
     """Every report moves `last_event_at`; its fatalities add up unless it is a statistic."""
-    state = replace(state, last_event_at=fact.occurred_at)
     dead = fact.event.fatalities
     if dead is None or isinstance(fact.event, StatisticReported):
-        return state
-    total = Estimate(
-        low=state.fatalities.low + dead.low,
-        best=state.fatalities.best + dead.best,
-        high=state.fatalities.high + dead.high,
-    )
-    state = replace(state, fatalities=total)
+        return replace(state, last_event_at=fact.occurred_at)
+    was = state.fatalities
+    total = Toll(was.low + dead.low, was.best + dead.best, was.high + dead.high)
+    state = replace(state, last_event_at=fact.occurred_at, fatalities=total)
     if not dead.is_ordered:
         state = _flag(
             state,

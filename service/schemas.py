@@ -14,7 +14,7 @@ from events.kinds import KINDS, Event
 from events.values import Actor, Certainty, Estimate, Source, Term
 from projections.captives import GroupStatus, Role
 from projections.casualties import GroupBy
-from projections.town import Status
+from projections.town import Status, Toll
 from service.reads import LedgerView, TownView
 
 # Requests
@@ -160,7 +160,7 @@ class TownPublic(Public):
     checkpoints: list[CheckpointPublic]
     agreements: list[AgreementPublic]
     captives_held: int
-    fatalities: Estimate
+    fatalities: Toll
     statistics: list[StatisticPublic]
     last_event_at: datetime | None
     evidence: EvidencePublic

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from events.values import MAX_COUNT
 from tests.clock import FakeClock
 from tests.e2e.conftest import PROBLEM, READER, append, append_all
 from tests.make import AFI, EIGHTH, FOURTH, REBELS, body, replacement
@@ -661,3 +662,22 @@ def test_an_unknown_casualties_grouping_is_a_422(client: TestClient) -> None:
     response = client.get("/casualties", params={"group_by": "village"}, headers=READER)
 
     assert response.status_code == 422
+
+
+def test_fatalities_add_up_past_the_most_one_report_may_give(client: TestClient) -> None:
+    most = {"low": MAX_COUNT, "best": MAX_COUNT, "high": MAX_COUNT}
+    append_all(
+        client,
+        clash(occurred_at="2020-03-04T12:00:00Z", fatalities=most),
+        clash(occurred_at="2020-03-05T12:00:00Z", fatalities=most),
+    )
+
+    town = get(client, "/towns/karak-sharqi")
+    sums = tallies(client, group_by="town")
+
+    assert town["fatalities"] == {
+        "low": 2 * MAX_COUNT,
+        "best": 2 * MAX_COUNT,
+        "high": 2 * MAX_COUNT,
+    }
+    assert sums == {"karak-sharqi": (2 * MAX_COUNT, 2 * MAX_COUNT, 2 * MAX_COUNT)}

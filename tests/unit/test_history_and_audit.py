@@ -6,11 +6,11 @@ from typing import Any
 
 from events.kinds import ReportedEvent
 from events.record import Record
-from events.values import Estimate
 from projections import town
 from projections.audit import Audited, audited
 from projections.history import Change, history
 from projections.replay import facts
+from projections.town import Toll
 from tests.make import (
     AFI,
     FOURTH,
@@ -103,8 +103,8 @@ def test_fatalities_show_in_history_as_the_new_sum() -> None:
     found = timeline(records)
 
     assert [change.changed for change in found] == [
-        {"fatalities": Estimate(low=1, best=2, high=3)},
-        {"fatalities": Estimate(low=2, best=3, high=4)},
+        {"fatalities": Toll(low=1, best=2, high=3)},
+        {"fatalities": Toll(low=2, best=3, high=4)},
     ]
 
 

@@ -442,7 +442,7 @@ def test_fatalities_are_summed_over_folded_reports() -> None:
 
     state = state_of(records)
 
-    assert state.fatalities == Estimate(low=4, best=6, high=8)
+    assert state.fatalities == town.Toll(low=4, best=6, high=8)
 
 
 def test_fatalities_of_a_statistic_are_not_summed() -> None:
@@ -461,7 +461,7 @@ def test_fatalities_of_a_statistic_are_not_summed() -> None:
 
     state = state_of(records)
 
-    assert state.fatalities == Estimate(low=3, best=4, high=6)
+    assert state.fatalities == town.Toll(low=3, best=4, high=6)
 
 
 def test_a_statistic_is_listed_as_reported() -> None:
@@ -537,7 +537,7 @@ def test_fatalities_out_of_order_are_kept_and_listed() -> None:
 
     state = state_of(records)
 
-    assert state.fatalities == Estimate(low=5, best=2, high=9)
+    assert state.fatalities == town.Toll(low=5, best=2, high=9)
     assert codes(state) == ["fatalities_out_of_order"]
     assert state.anomalies[0].events == (records[0].id,)
 
