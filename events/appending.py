@@ -42,7 +42,9 @@ class LogView(Protocol):
 
     def versions(self, towns: Collection[str]) -> dict[str, int]: ...
 
-    def retraction_of(self, target: UUID) -> UUID | None: ...
+    def retractions(self, targets: Collection[UUID]) -> dict[UUID, UUID]:
+        """The retraction of each of `targets` that has one."""
+        ...
 
     def tail(self) -> tuple[int, datetime | None]:
         """The last position and its recorded_at (0 and None for an empty log)."""
@@ -108,14 +110,16 @@ class _Overlay:
         self._versions: dict[str, int] = {}
         self._retractions: dict[UUID, UUID] = {}
         self._known: dict[UUID, Record] = {}
+        self._retracted: dict[UUID, UUID] = {}
         self._asked: set[UUID] = set()
         self._position = position
 
     def prefetch(self, batch: Sequence[Pending]) -> None:
-        """Read in two queries what the batch will ask about: its ids, targets and streams."""
-        ids = {p.event.id for p in batch if p.event.id is not None}
-        ids |= {p.event.target for p in batch if isinstance(p.event, Correction)}
+        """Read in three queries what the batch asks about: ids, targets, streams, retractions."""
+        targets = {p.event.target for p in batch if isinstance(p.event, Correction)}
+        ids = targets | {p.event.id for p in batch if p.event.id is not None}
         self._known = self._view.find_many(ids) if ids else {}
+        self._retracted = self._view.retractions(targets) if targets else {}
         towns = {p.event.town for p in batch if p.event.town is not None}
         towns |= {r.town for r in self._known.values()}
         towns -= self._versions.keys()  # already known, perhaps advanced by earlier requests
@@ -131,7 +135,7 @@ class _Overlay:
 
     def restore(self, saved: _Saved) -> None:
         """Forget everything added since `checkpoint` returned `saved`."""
-        self._known, self._asked = {}, set()
+        self._known, self._retracted, self._asked = {}, {}, set()
         self._records = saved.records
         self._versions = saved.versions
         self._retractions = saved.retractions
@@ -148,7 +152,8 @@ class _Overlay:
         return self._versions[town]
 
     def retraction_of(self, target: UUID) -> UUID | None:
-        return self._retractions.get(target) or self._view.retraction_of(target)
+        assert target in self._asked, "prefetch reads the retractions of every target"
+        return self._retractions.get(target) or self._retracted.get(target)
 
     def add(self, event: ReportedEvent | Correction, recorded_by: str, at: datetime) -> Record:
         assert event.town is not None

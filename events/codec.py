@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from uuid import UUID
 
 import orjson
 
@@ -27,7 +28,7 @@ def encode_body(event: ReportedEvent | Correction) -> bytes:
 
 def decode_event(
     kind: str,
-    event_id: str,
+    event_id: UUID | str,
     town: str,
     body: bytes | str,
     schema_version: int = SCHEMA_VERSION,

@@ -89,8 +89,8 @@ class InMemoryStore:
     def versions(self, towns: Collection[str]) -> dict[str, int]:
         return {town: len(self._streams[town]) for town in towns if town in self._streams}
 
-    def retraction_of(self, target: UUID) -> UUID | None:
-        return self._retractions.get(target)
+    def retractions(self, targets: Collection[UUID]) -> dict[UUID, UUID]:
+        return {t: self._retractions[t] for t in targets if t in self._retractions}
 
     def tail(self) -> tuple[int, datetime | None]:
         if not self._records:

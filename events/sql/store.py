@@ -45,12 +45,11 @@ class TransactionView:
         )
         return {town: int(version) for town, version in self._conn.execute(query)}
 
-    def retraction_of(self, target: UUID) -> UUID | None:
-        query = select(events.c.id).where(
-            events.c.target == target, events.c.kind == "report.retracted"
+    def retractions(self, targets: Collection[UUID]) -> dict[UUID, UUID]:
+        query = select(events.c.target, events.c.id).where(
+            events.c.target.in_(list(targets)), events.c.kind == "report.retracted"
         )
-        found: UUID | None = self._conn.execute(query.limit(1)).scalar()
-        return found
+        return {row.target: row.id for row in self._conn.execute(query)}
 
     def tail(self) -> tuple[int, datetime | None]:
         query = select(events.c.position, events.c.recorded_at)
@@ -208,5 +207,5 @@ def as_row(record: Record) -> dict[str, Any]:
 
 def record_of(row: Row[Any]) -> Record:
     """The record a row of the events table stores."""
-    event = decode_event(row.kind, str(row.id), row.town, row.body, row.schema_version)
+    event = decode_event(row.kind, row.id, row.town, row.body, row.schema_version)
     return Record(event, row.position, row.version, from_micros(row.recorded_at), row.recorded_by)
