@@ -44,6 +44,10 @@ EVERY = 8
 PAGES_PER_STEP = 10
 """Log pages folded per update: more means fewer refolds when catching up a long way."""
 
+READ_BACK_TOWNS = 100
+"""Towns read back together when a step folds before their newest snapshots: their
+records stay in memory until they are folded again."""
+
 
 @dataclass(frozen=True, slots=True)
 class KeptTown:
@@ -66,6 +70,12 @@ class _Marks:
     closures: list[Closure] = field(default_factory=list)
     moved: set[int] = field(default_factory=set)
     placed: list[tuple[Record, Key]] = field(default_factory=list)
+
+    @property
+    def start(self) -> Key:
+        """The earliest key a record folds at."""
+        assert self.earliest is not None, "marks are made for towns with records"
+        return self.earliest
 
     def add(self, town: str, key: Key, at: datetime) -> None:
         if self.earliest is None or key < self.earliest:
@@ -203,19 +213,22 @@ class Projector:
     ) -> None:
         """End the snapshots of `behind` from where their records fold, and refold from there.
 
-        Every town is read back at once: its latest snapshot that still holds
-        before its earliest record, and the records after that snapshot.
+        Towns are read back `READ_BACK_TOWNS` at a time: each one's latest
+        snapshot that still holds before its earliest record, and the records
+        after that snapshot.
         """
-        starts: dict[str, Key] = {}
-        for town, mark in behind.items():
-            assert mark.earliest is not None
-            starts[town] = mark.earliest
+        for mark in behind.values():
             update.closures.extend(mark.closures)
-        moved = {town: mark.moved for town, mark in behind.items()}
-        for town, back in self._snapshots.read_back(starts, update.through, moved).items():
-            frontier = Frontier.start(town, back.snapshot, back.records)
-            frontiers[town], snapshots = frontier.refold((), self._every, known_from)
-            update.snapshots.extend(snapshots)
+        towns = list(behind)
+        for first in range(0, len(towns), READ_BACK_TOWNS):
+            chunk = towns[first : first + READ_BACK_TOWNS]
+            starts = {town: behind[town].start for town in chunk}
+            moved = {town: behind[town].moved for town in chunk}
+            backs = self._snapshots.read_back(starts, update.through, moved)
+            for town in chunk:
+                frontier = Frontier.start(town, backs[town].snapshot, backs[town].records)
+                frontiers[town], snapshots = frontier.refold((), self._every, known_from)
+                update.snapshots.extend(snapshots)
 
     def _places(self, page: list[Record]) -> tuple[list[_Placed], list[Move]]:
         """Where each record folds, whether it is or amends a captive report, and the moves."""

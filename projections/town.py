@@ -105,12 +105,12 @@ class Location:
 class Toll:
     """The dead a town's reports give, summed: unbounded, unlike any one report's estimate."""
 
-    low: int = 0
-    best: int = 0
-    high: int = 0
+    low: int
+    best: int
+    high: int
 
 
-ZERO = Toll()
+ZERO = Toll(0, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,13 +63,21 @@ def _bases(rows: list[tuple[str, int, int]]) -> Any:
     start = _values(
         rows, column("town", String), column("occurred", BigInteger), column("at", BigInteger)
     )
-    latest = and_(
-        snapshots.c.stream == start.c.town,
-        snapshots.c.occurred_at == _latest(start, snapshots.c.occurred_at),
-        snapshots.c.position == _latest(start, snapshots.c.position),
-        snapshots.c.known_until == FOREVER,
+    keys = select(
+        start.c.town,
+        _latest(start, snapshots.c.occurred_at).label("occurred_at"),
+        _latest(start, snapshots.c.position).label("position"),
+    ).cte("base_keys")
+    # Computed first, so PostgreSQL joins on their values through the primary key
+    # rather than scanning every snapshot to test the subqueries row by row.
+    keys = keys.prefix_with("MATERIALIZED", dialect="postgresql")
+    base = and_(
+        snapshots.c.stream == keys.c.town,
+        snapshots.c.occurred_at == keys.c.occurred_at,
+        snapshots.c.position == keys.c.position,
     )
-    return select(snapshots).select_from(start.join(snapshots, latest))
+    query = select(snapshots).select_from(keys.join(snapshots, base))
+    return query.where(snapshots.c.known_until == FOREVER)
 
 
 def _latest(start: Any, column_: Any) -> ScalarSelect[Any]:
@@ -108,7 +116,11 @@ def _moved(since: list[tuple[str, int]], through: int) -> Any:
                 events, events.c.position == moves.c.position
             )
         )
-        .where(moves.c.occurred_at >= start.c.since, events.c.position <= through)
+        .where(
+            moves.c.occurred_at >= start.c.since,
+            events.c.town == start.c.town,
+            events.c.position <= through,
+        )
     )
 
 

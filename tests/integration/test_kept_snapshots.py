@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from events.snapshots import Update
 from events.sql import SqlEventStore, SqlSnapshots, connect, read_back
-from events.store import Pending
+from events.store import Appended, Pending
 from projections.keeping import Projector
 from tests.clock import FakeClock
 from tests.conftest import empty_postgres
@@ -152,10 +152,17 @@ def test_late_reports_in_more_towns_than_one_read_back_takes_refold_each_as_a_re
     with fresh() as (store, snapshots, clock):
         towns = [f"town-{n:02d}" for n in range(10)]
         projector = Projector(store, snapshots, every=1)
-        for day in (2, 3, 1, 4):  # those of the 1st arrive after the snapshots they precede
-            store.append(
+        third: list[Appended] = []
+        for day in (1, 3, 2, 4):  # those of the 2nd arrive after the snapshots of the 3rd,
+            outcomes = store.append(
                 [_clash(town, day, dead=day * 10 + n) for n, town in enumerate(towns)], "importer"
             )
+            third = outcomes if day == 3 else third
+            if day == 2:  # with corrections that move each town's clash of the 3rd before them
+                moved = replacement(
+                    "clash", occurred_at="2020-03-02T09:00:00Z", sides=[REBELS], fatalities=_dead(1)
+                )
+                store.append([Pending(correction(o.record.id, moved)) for o in third], "editor")
             clock.advance(seconds=1)
             projector.catch_up()
         as_of, now = at("2020-03-04T12:00:00Z"), clock.now
@@ -164,7 +171,7 @@ def test_late_reports_in_more_towns_than_one_read_back_takes_refold_each_as_a_re
 
         assert everyone == replayed_towns(store, as_of, now)
         assert [state.fatalities.best for state, _, _ in everyone.values()] == [
-            100 + 4 * n for n in range(10)
+            71 + 3 * n for n in range(10)
         ]
 
 

@@ -217,6 +217,23 @@ def test_nothing_can_be_amended_after_a_retraction(store: EventStore) -> None:
     assert twice.value.retracted_by == struck.record.id
 
 
+def test_a_batch_that_retracts_a_report_and_then_corrects_it_stores_nothing(
+    store: EventStore,
+) -> None:
+    [target] = store.append([seized()], "alice")
+    body = replacement("checkpoint.seized", checkpoint="x", by=REBELS)
+    struck, fixed = retraction(target.record.id), correction(target.record.id, body)
+
+    with pytest.raises(BatchRejected) as refused:
+        store.append([Pending(struck), Pending(fixed)], "editor")
+
+    assert refused.value.index == 1
+    assert isinstance(refused.value.cause, AlreadyRetracted)
+    assert [record.id for record in store.select()] == [target.record.id]
+    [again] = store.append([Pending(struck)], "editor")  # the failed batch left no retraction
+    assert again.created
+
+
 def test_amending_an_amendment_or_an_unknown_event_is_refused(store: EventStore) -> None:
     [target] = store.append([seized()], "alice")
     [struck] = store.append([Pending(retraction(target.record.id))], "editor")
