@@ -192,7 +192,6 @@ class Projector:
 
         None when they fold before it, or the town's frontier is not in memory.
         """
-        assert mark.earliest is not None
         frontier = self._frontiers.get(town)
         if frontier is None and from_start:  # from the log's start: it is all in the page
             frontier = Frontier.start(town, None, ())
@@ -200,7 +199,7 @@ class Projector:
             return None
         if frontier.takes_in_order(mark.placed):
             return frontier.advance(mark.placed, self._every, known_from)
-        if frontier.base_key is None or mark.earliest > frontier.base_key:
+        if frontier.base_key is None or mark.start > frontier.base_key:
             return frontier.refold([record for record, _ in mark.placed], self._every, known_from)
         return None
 

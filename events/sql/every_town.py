@@ -212,8 +212,11 @@ def chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
 
 
 def _snapshot(head: Any) -> Snapshot | None:
-    if head.state is None:
-        return None
-    until = None if head.known_until == FOREVER else from_micros(head.known_until)
-    key = (from_micros(head.occurred_at), head.position)
-    return Snapshot(head.town, key, from_micros(head.known_from), head.state, until, head.listed)
+    return None if head.state is None else snapshot_of(head, head.town)
+
+
+def snapshot_of(row: Any, stream: str) -> Snapshot:
+    """The snapshot of `stream` that a row with the snapshots table's columns holds."""
+    until = None if row.known_until == FOREVER else from_micros(row.known_until)
+    key = (from_micros(row.occurred_at), row.position)
+    return Snapshot(stream, key, from_micros(row.known_from), row.state, until, row.listed)

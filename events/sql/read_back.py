@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 from events.kinds import CORRECTION_KINDS
 from events.record import Record
 from events.snapshots import Key, ReadBack, Snapshot
-from events.sql.every_town import BEFORE_ALL, IDS_PER_QUERY, chunks
-from events.sql.schema import FOREVER, events, from_micros, moves, snapshots, to_micros
+from events.sql.every_town import BEFORE_ALL, IDS_PER_QUERY, chunks, snapshot_of
+from events.sql.schema import FOREVER, events, moves, snapshots, to_micros
 from events.sql.store import record_of
 
 _TOWNS_PER_QUERY = 500
@@ -35,7 +35,9 @@ def read_back(
     bases: dict[str, Snapshot] = {}
     for chunk in chunks(sorted(starts), _TOWNS_PER_QUERY):
         rows = [(town, to_micros(starts[town][0]), starts[town][1]) for town in chunk]
-        bases.update((row.stream, _snapshot(row)) for row in conn.execute(_bases(rows)))
+        bases.update(
+            (row.stream, snapshot_of(row, row.stream)) for row in conn.execute(_bases(rows))
+        )
     found: dict[int, Record] = {}
     for chunk in chunks(sorted(starts), _TOWNS_PER_QUERY):
         since = [(town, _since(bases.get(town))) for town in chunk]
@@ -130,9 +132,3 @@ def _values(rows: list[Any], *columns: Any) -> Any:
 
 def _since(base: Snapshot | None) -> int:
     return BEFORE_ALL if base is None else to_micros(base.key[0])
-
-
-def _snapshot(row: Any) -> Snapshot:
-    until = None if row.known_until == FOREVER else from_micros(row.known_until)
-    key = (from_micros(row.occurred_at), row.position)
-    return Snapshot(row.stream, key, from_micros(row.known_from), row.state, until, row.listed)
