@@ -84,23 +84,39 @@ class Gate:
         self._public_reads = public_reads
 
     def admit(self, authorization: str | None, needed: Role) -> Caller:
-        """The caller for this header if its role suffices; else Unauthenticated or Forbidden."""
-        if authorization is None and self._public_reads and needed == Role.reader:
-            return PUBLIC
-        caller = self._identify(authorization)
-        if caller.role < needed:
-            raise Forbidden(caller, needed)
+        """The caller for this header if its role suffices; else Unauthenticated or Forbidden.
+
+        A key created with `sitrep keys create` is looked up in the key ring: a
+        database read, so call this from a worker thread.
+        """
+        caller = self.admit_from_memory(authorization, needed)
+        if caller is None:
+            stored = self._ring.find(_digest(authorization))
+            if stored is None:
+                raise Unauthenticated("the API key is not known")
+            caller = _checked(stored, needed)
         return caller
 
-    def _identify(self, authorization: str | None) -> Caller:
-        scheme, _, key = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
-        digest = key_hash(key.strip())
-        stored = self._configured.get(digest) or self._ring.find(digest)
-        if stored is None:
-            raise Unauthenticated("the API key is not known")
-        return Caller(Role[stored.role], stored.label)
+    def admit_from_memory(self, authorization: str | None, needed: Role) -> Caller | None:
+        """As `admit`, without I/O: None when only the key ring can tell who the key is."""
+        if authorization is None and self._public_reads and needed == Role.reader:
+            return PUBLIC
+        stored = self._configured.get(_digest(authorization))
+        return None if stored is None else _checked(stored, needed)
+
+
+def _digest(authorization: str | None) -> str:
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
+    return key_hash(key.strip())
+
+
+def _checked(stored: StoredKey, needed: Role) -> Caller:
+    caller = Caller(Role[stored.role], stored.label)
+    if caller.role < needed:
+        raise Forbidden(caller, needed)
+    return caller
 
 
 def _masked(item: str) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from events.store import MAX_PAGE
 from service.auth import Caller, Role
@@ -13,8 +14,11 @@ from service.container import Container
 from service.moments import Moment as MomentParam
 from service.reads import Moment
 
+# The dependencies that do no I/O are coroutines, so they run on the event loop:
+# a plain function would cost a trip through the worker threads on every request.
 
-def container(request: Request) -> Container:
+
+async def container(request: Request) -> Container:
     """The app's container, set by create_app."""
     found: Container = request.app.state.container
     return found
@@ -26,9 +30,12 @@ Authorization = Annotated[
 ]
 
 
-def _admit(needed: Role) -> Callable[..., Caller]:
-    def admit(parts: Parts, authorization: Authorization = None) -> Caller:
-        return parts.gate.admit(authorization, needed)
+def _admit(needed: Role) -> Callable[..., Coroutine[None, None, Caller]]:
+    async def admit(parts: Parts, authorization: Authorization = None) -> Caller:
+        caller = parts.gate.admit_from_memory(authorization, needed)
+        if caller is None:  # a key kept in the database: read it off the event loop
+            caller = await run_in_threadpool(parts.gate.admit, authorization, needed)
+        return caller
 
     return admit
 
@@ -54,7 +61,7 @@ After = Annotated[
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="at most this many records")]
 
 
-def moment(parts: Parts, as_of: AsOf = None, known_at: KnownAt = None) -> Moment:
+async def moment(parts: Parts, as_of: AsOf = None, known_at: KnownAt = None) -> Moment:
     """The read's two clocks; both default to now, and `known_at` is applied as given."""
     now = parts.clock()
     return Moment(as_of or now, known_at or now)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Engine, Row, func, insert, select, text
+from sqlalchemy import Engine, Row, bindparam, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -26,6 +26,21 @@ from events.store import MAX_PAGE, Appended, Pending
 _APPEND_ATTEMPTS = 3
 LOCK_TIMEOUT = "10s"
 
+# The append path's statements, built once: building a statement costs several
+# times what SQLite takes to run it.
+_BY_IDS = select(events).where(events.c.id.in_(bindparam("ids", expanding=True)))
+_VERSIONS = (
+    select(events.c.town, func.max(events.c.version))
+    .where(events.c.town.in_(bindparam("towns", expanding=True)))
+    .group_by(events.c.town)
+)
+_RETRACTIONS = select(events.c.target, events.c.id).where(
+    events.c.target.in_(bindparam("targets", expanding=True)),
+    events.c.kind == "report.retracted",
+)
+_TAIL = select(events.c.position, events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
+_INSERT = insert(events)
+
 
 class TransactionView:
     """The LogView the Planner reads, inside the append's own transaction."""
@@ -34,26 +49,19 @@ class TransactionView:
         self._conn = conn
 
     def find_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]:
-        query = select(events).where(events.c.id.in_(list(event_ids)))
-        return {record.id: record for record in map(record_of, self._conn.execute(query))}
+        found = self._conn.execute(_BY_IDS, {"ids": list(event_ids)})
+        return {record.id: record for record in map(record_of, found)}
 
     def versions(self, towns: Collection[str]) -> dict[str, int]:
-        query = (
-            select(events.c.town, func.max(events.c.version))
-            .where(events.c.town.in_(list(towns)))
-            .group_by(events.c.town)
-        )
-        return {town: int(version) for town, version in self._conn.execute(query)}
+        found = self._conn.execute(_VERSIONS, {"towns": list(towns)})
+        return {town: int(version) for town, version in found}
 
     def retractions(self, targets: Collection[UUID]) -> dict[UUID, UUID]:
-        query = select(events.c.target, events.c.id).where(
-            events.c.target.in_(list(targets)), events.c.kind == "report.retracted"
-        )
-        return {row.target: row.id for row in self._conn.execute(query)}
+        found = self._conn.execute(_RETRACTIONS, {"targets": list(targets)})
+        return {row.target: row.id for row in found}
 
     def tail(self) -> tuple[int, datetime | None]:
-        query = select(events.c.position, events.c.recorded_at)
-        last = self._conn.execute(query.order_by(events.c.position.desc()).limit(1)).first()
+        last = self._conn.execute(_TAIL).first()
         return (0, None) if last is None else (last.position, from_micros(last.recorded_at))
 
 
@@ -126,7 +134,7 @@ class SqlEventStore:
                 if outcome.created
             ]
             if rows:
-                conn.execute(insert(events), rows)
+                conn.execute(_INSERT, rows)
 
     def get(self, event_id: UUID) -> Record | None:
         """The record of one event, or None."""
