@@ -8,11 +8,12 @@ committed meanwhile, or not yet folded, is left out whole rather than half.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import ScalarSelect, and_, func, select
+from sqlalchemy import BigInteger, ScalarSelect, Select, String, and_, bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from events.kinds import CORRECTION_KINDS
@@ -42,24 +43,27 @@ def read_towns(
     conn: Connection, as_of: datetime, known_at: datetime, town: str | None = None
 ) -> list[TownRead]:
     """For each town known at `known_at` (or just `town`): snapshot, tail, version, held."""
-    moment = _Moment(conn, to_micros(as_of), to_micros(known_at))
-    heads = conn.execute(moment.heads(town)).all()
+    statements = _ONE_TOWN if town is not None else _EVERY_TOWN
+    through = conn.execute(CHECKPOINT).scalar_one()
+    moment = {"as_of": to_micros(as_of), "known_at": to_micros(known_at), "through": through}
+    params = {**moment, "town": town}
+    heads = conn.execute(statements.heads, params).all()
     bounds = {head.town: head.occurred_at for head in heads}
     found: dict[int, Record] = {}
-    for row in conn.execute(moment.reports(town)):
+    for row in conn.execute(statements.reports, params):
         found.setdefault(row.position, record_of(row))
-    for row in conn.execute(moment.moved(town)):
+    for row in conn.execute(statements.moved, params):
         since = bounds.get(row.town, row.moved_to)
         if row.town in bounds and (since is None or since <= row.moved_to):
             found.setdefault(row.position, record_of(row))
     for ids in chunks([record.id for record in found.values()], IDS_PER_QUERY):
-        for row in conn.execute(moment.amendments(ids)):
+        for row in conn.execute(_AMENDMENTS, {**moment, "ids": ids}):
             found.setdefault(row.position, record_of(row))
     tails: dict[str, list[Record]] = {head.town: [] for head in heads}
     for record in found.values():
         tails[record.town].append(record)
     listed: dict[str, list[str]] = {}
-    for row in conn.execute(moment.listed(town)):
+    for row in conn.execute(statements.listed, params):
         listed.setdefault(row.stream, []).append(row.listed)
     return [
         TownRead(
@@ -74,135 +78,157 @@ def read_towns(
     ]
 
 
-class _Moment:
-    """The statements of one read at `as_of` and `known_at` (microseconds), to the checkpoint."""
+# The statements are built once, with the read's moment as bound parameters:
+# building one costs more than SQLite takes to run it.
+_AS_OF = bindparam("as_of", type_=BigInteger)
+"""Valid time, in microseconds."""
+_KNOWN_AT = bindparam("known_at", type_=BigInteger)
+"""Transaction time, in microseconds."""
+_TO = bindparam("through", type_=BigInteger)
+"""The checkpoint's position: the log is read no further."""
+_TOWN = bindparam("town", type_=String)
 
-    def __init__(self, conn: Connection, as_of: int, known_at: int) -> None:
-        self.as_of = as_of
-        self.known_at = known_at
-        self.through = int(
-            conn.execute(
-                select(checkpoints.c.position).where(checkpoints.c.name == "snapshots")
-            ).scalar_one()
-        )
+CHECKPOINT = select(checkpoints.c.position).where(checkpoints.c.name == "snapshots")
+"""The log position every snapshot and move reflects."""
 
-    def heads(self, town: str | None) -> Any:
-        """Each town with its snapshot (if any), version and captives held."""
-        version = (
-            select(events.c.version)
-            .where(
-                events.c.town == towns.c.town,
-                events.c.recorded_at <= self.known_at,
-                events.c.position <= self.through,
-            )
-            .order_by(events.c.recorded_at.desc(), events.c.version.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        held = (
-            select(captives_held.c.held)
-            .where(
-                captives_held.c.town == towns.c.town,
-                captives_held.c.occurred_at <= self.as_of,
-                captives_held.c.known_from <= self.known_at,
-                captives_held.c.known_until > self.known_at,
-            )
-            .order_by(captives_held.c.occurred_at.desc(), captives_held.c.position.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        latest = and_(
-            snapshots.c.stream == towns.c.town,
-            snapshots.c.occurred_at == self._latest(snapshots.c.occurred_at),
-            snapshots.c.position == self._latest(snapshots.c.position),
-            snapshots.c.known_from <= self.known_at,
-            snapshots.c.known_until > self.known_at,
-        )
-        query = (
-            select(
-                towns.c.town,
-                version.label("version"),
-                held.label("held"),
-                snapshots.c.occurred_at,
-                snapshots.c.position,
-                snapshots.c.known_from,
-                snapshots.c.known_until,
-                snapshots.c.state,
-                snapshots.c.listed,
-            )
-            .select_from(towns.outerjoin(snapshots, latest))
-            .where(towns.c.first_known <= self.known_at)
-            .order_by(towns.c.town)
-        )
-        return query if town is None else query.where(towns.c.town == town)
 
-    def reports(self, town: str | None) -> Any:
-        """The reports of each town from its snapshot's occurred time (or the start) to `as_of`."""
-        heads = select(towns.c.town, self._latest(snapshots.c.occurred_at).label("since"))
-        heads = heads.where(towns.c.first_known <= self.known_at)
-        since = (heads if town is None else heads.where(towns.c.town == town)).cte("since")
-        return (
-            select(events)
-            .select_from(since.join(events, events.c.town == since.c.town))
-            .where(
-                events.c.occurred_at >= func.coalesce(since.c.since, BEFORE_ALL),
-                events.c.occurred_at <= self.as_of,
-                events.c.recorded_at <= self.known_at,
-                events.c.position <= self.through,
-                events.c.kind.not_in(sorted(CORRECTION_KINDS)),
-            )
+def _latest(column: Any) -> ScalarSelect[Any]:
+    """`column` of the town's latest snapshot before `as_of` that held at `known_at`."""
+    inner = snapshots.alias("inner")
+    return (
+        select(inner.c[column.name])
+        .where(
+            inner.c.stream == towns.c.town,
+            inner.c.occurred_at <= _AS_OF,
+            inner.c.known_from <= _KNOWN_AT,
+            inner.c.known_until > _KNOWN_AT,
         )
+        .order_by(inner.c.occurred_at.desc(), inner.c.position.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
-    def moved(self, town: str | None) -> Any:
-        """Reports that corrections known at `known_at` moved to a time up to `as_of`."""
-        query = (
-            select(events, moves.c.occurred_at.label("moved_to"))
-            .select_from(moves.join(events, events.c.position == moves.c.position))
-            .where(
-                moves.c.occurred_at <= self.as_of,
-                moves.c.known_from <= self.known_at,
-                events.c.position <= self.through,
-            )
-        )
-        return query if town is None else query.where(moves.c.town == town)
 
-    def listed(self, town: str | None) -> Any:
-        """What each snapshot up to `as_of` that held at `known_at` added to its town's lists."""
-        query = (
-            select(snapshots.c.stream, snapshots.c.listed)
-            .where(
-                snapshots.c.occurred_at <= self.as_of,
-                snapshots.c.known_from <= self.known_at,
-                snapshots.c.known_until > self.known_at,
-                snapshots.c.listed.is_not(None),
-            )
-            .order_by(snapshots.c.stream, snapshots.c.occurred_at, snapshots.c.position)
+def _heads(one_town: bool) -> Select[Any]:
+    """Each town with its snapshot (if any), version and captives held."""
+    version = (
+        select(events.c.version)
+        .where(
+            events.c.town == towns.c.town,
+            events.c.recorded_at <= _KNOWN_AT,
+            events.c.position <= _TO,
         )
-        return query if town is None else query.where(snapshots.c.stream == town)
+        .order_by(events.c.recorded_at.desc(), events.c.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    held = (
+        select(captives_held.c.held)
+        .where(
+            captives_held.c.town == towns.c.town,
+            captives_held.c.occurred_at <= _AS_OF,
+            captives_held.c.known_from <= _KNOWN_AT,
+            captives_held.c.known_until > _KNOWN_AT,
+        )
+        .order_by(captives_held.c.occurred_at.desc(), captives_held.c.position.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    latest = and_(
+        snapshots.c.stream == towns.c.town,
+        snapshots.c.occurred_at == _latest(snapshots.c.occurred_at),
+        snapshots.c.position == _latest(snapshots.c.position),
+        snapshots.c.known_from <= _KNOWN_AT,
+        snapshots.c.known_until > _KNOWN_AT,
+    )
+    query = (
+        select(
+            towns.c.town,
+            version.label("version"),
+            held.label("held"),
+            snapshots.c.occurred_at,
+            snapshots.c.position,
+            snapshots.c.known_from,
+            snapshots.c.known_until,
+            snapshots.c.state,
+            snapshots.c.listed,
+        )
+        .select_from(towns.outerjoin(snapshots, latest))
+        .where(towns.c.first_known <= _KNOWN_AT)
+        .order_by(towns.c.town)
+    )
+    return query.where(towns.c.town == _TOWN) if one_town else query
 
-    def amendments(self, ids: list[Any]) -> Any:
-        """The amendments known at `known_at` of the reports `ids`."""
-        return select(events).where(
-            events.c.target.in_(ids),
-            events.c.recorded_at <= self.known_at,
-            events.c.position <= self.through,
-        )
 
-    def _latest(self, column: Any) -> ScalarSelect[Any]:
-        """`column` of the town's latest snapshot before `as_of` that held at `known_at`."""
-        inner = snapshots.alias("inner")
-        return (
-            select(inner.c[column.name])
-            .where(
-                inner.c.stream == towns.c.town,
-                inner.c.occurred_at <= self.as_of,
-                inner.c.known_from <= self.known_at,
-                inner.c.known_until > self.known_at,
-            )
-            .order_by(inner.c.occurred_at.desc(), inner.c.position.desc())
-            .limit(1)
-            .scalar_subquery()
+def _reports(one_town: bool) -> Select[Any]:
+    """The reports of each town from its snapshot's occurred time (or the start) to `as_of`."""
+    heads = select(towns.c.town, _latest(snapshots.c.occurred_at).label("since"))
+    heads = heads.where(towns.c.first_known <= _KNOWN_AT)
+    since = (heads.where(towns.c.town == _TOWN) if one_town else heads).cte("since")
+    return (
+        select(events)
+        .select_from(since.join(events, events.c.town == since.c.town))
+        .where(
+            events.c.occurred_at >= func.coalesce(since.c.since, BEFORE_ALL),
+            events.c.occurred_at <= _AS_OF,
+            events.c.recorded_at <= _KNOWN_AT,
+            events.c.position <= _TO,
+            events.c.kind.not_in(sorted(CORRECTION_KINDS)),
         )
+    )
+
+
+def _moved(one_town: bool) -> Select[Any]:
+    """Reports that corrections known at `known_at` moved to a time up to `as_of`."""
+    query = (
+        select(events, moves.c.occurred_at.label("moved_to"))
+        .select_from(moves.join(events, events.c.position == moves.c.position))
+        .where(
+            moves.c.occurred_at <= _AS_OF,
+            moves.c.known_from <= _KNOWN_AT,
+            events.c.position <= _TO,
+        )
+    )
+    return query.where(moves.c.town == _TOWN) if one_town else query
+
+
+def _listed(one_town: bool) -> Select[Any]:
+    """What each snapshot up to `as_of` that held at `known_at` added to its town's lists."""
+    query = (
+        select(snapshots.c.stream, snapshots.c.listed)
+        .where(
+            snapshots.c.occurred_at <= _AS_OF,
+            snapshots.c.known_from <= _KNOWN_AT,
+            snapshots.c.known_until > _KNOWN_AT,
+            snapshots.c.listed.is_not(None),
+        )
+        .order_by(snapshots.c.stream, snapshots.c.occurred_at, snapshots.c.position)
+    )
+    return query.where(snapshots.c.stream == _TOWN) if one_town else query
+
+
+_AMENDMENTS = select(events).where(
+    events.c.target.in_(bindparam("ids", expanding=True)),
+    events.c.recorded_at <= _KNOWN_AT,
+    events.c.position <= _TO,
+)
+"""The amendments known at `known_at` of the reports `ids`."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    heads: Select[Any]
+    reports: Select[Any]
+    moved: Select[Any]
+    listed: Select[Any]
+
+    @classmethod
+    def built(cls, one_town: bool) -> _Statements:
+        return cls(_heads(one_town), _reports(one_town), _moved(one_town), _listed(one_town))
+
+
+_EVERY_TOWN = _Statements.built(one_town=False)
+_ONE_TOWN = _Statements.built(one_town=True)
 
 
 def chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:

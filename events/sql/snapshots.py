@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from events.kinds import CAPTIVE_KINDS
 from events.record import Record
 from events.snapshots import Held, Key, Move, ReadBack, Snapshot, TownRead, Update
-from events.sql.every_town import read_towns
+from events.sql.every_town import CHECKPOINT, read_towns
 from events.sql.read_back import read_back
 from events.sql.schema import (
     FOREVER,
@@ -39,9 +39,8 @@ class SqlSnapshots:
 
     def checkpoint(self) -> int:
         """The log position every snapshot and move reflects."""
-        query = select(checkpoints.c.position).where(checkpoints.c.name == _NAME)
         with self._log.connection() as conn:
-            return int(conn.execute(query).scalar_one())
+            return int(conn.execute(CHECKPOINT).scalar_one())
 
     def read_back(
         self, starts: Mapping[str, Key], through: int, also: Mapping[str, Collection[int]]
