@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -17,7 +18,7 @@ from events.appending import Planner
 from events.codec import SCHEMA_VERSION, decode_event, encode_body
 from events.errors import SitrepError, StoreUnavailable
 from events.grouping import GroupCommit, Request
-from events.kinds import is_correction
+from events.kinds import Correction, ReportedEvent, is_correction
 from events.record import Record
 from events.sql.engine import WRITE
 from events.sql.schema import events, from_micros, to_micros
@@ -227,5 +228,23 @@ def as_row(record: Record) -> dict[str, Any]:
 
 def record_of(row: Row[Any]) -> Record:
     """The record a row of the events table stores."""
-    event = decode_event(row.kind, row.id, row.town, row.body, row.schema_version)
+    event = _decoded(row.kind, row.id, row.town, row.body, row.schema_version)
     return Record(event, row.position, row.version, from_micros(row.recorded_at), row.recorded_by)
+
+
+DECODED_KEPT = 16_384
+"""How many decoded events a process keeps, about 3 kB each.
+
+Decoding is most of what reading a record costs, and a stored event never
+changes: reads at nearby moments (every town's tail, in GET /towns) meet the
+same rows again and again.
+"""
+
+
+@lru_cache(maxsize=DECODED_KEPT)
+def _decoded(
+    kind: str, event_id: UUID, town: str, body: str, schema_version: int
+) -> ReportedEvent | Correction:
+    # Keyed by every stored part, not the position alone: one process may open
+    # several databases, and events are frozen, so sharing one is safe.
+    return decode_event(kind, event_id, town, body, schema_version)

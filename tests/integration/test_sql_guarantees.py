@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -197,3 +198,22 @@ def test_a_request_the_database_refuses_fails_alone_in_its_group(
 
     assert [r.error is None for r in group] == [True, False, True]
     assert [r.recorded_by for r in store.select()] == ["alice", "bob"]
+
+
+def test_two_logs_holding_one_event_id_each_read_back_their_own_event(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    # A process keeps decoded events, and may open several databases at once.
+    the_id = uuid4()
+    north = event("checkpoint.seized", checkpoint="north gate", by=REBELS, id=str(the_id))
+    south = event("checkpoint.seized", checkpoint="south gate", by=REBELS, id=str(the_id))
+    engines = [connect(f"sqlite:///{tmp_path / name}") for name in ("north.db", "south.db")]
+    try:
+        stores = [SqlEventStore(engine, clock) for engine in engines]
+        for store, sent in zip(stores, (north, south), strict=True):
+            store.append([Pending(sent)], "desk")
+        assert [store.get(the_id).event for store in stores] == [north, south]  # type: ignore[union-attr]
+        assert [store.select()[0].event for store in stores] == [north, south]
+    finally:
+        for engine in engines:
+            engine.dispose()
