@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Delete,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy import Update as UpdateStatement
 from sqlalchemy.engine import Connection
 
 from events.kinds import CAPTIVE_KINDS
@@ -127,19 +140,13 @@ class SqlSnapshots:
     @staticmethod
     def _write(conn: Connection, change: Update) -> None:
         for closure in change.closures:
-            _end(
-                conn,
-                snapshots,
-                closure.key,
-                closure.at,
-                snapshots.c.stream == closure.stream,
-            )
+            _end(conn, _END_SNAPSHOTS, closure.key, closure.at, closure.stream)
         if change.snapshots:
             conn.execute(insert(snapshots), [_snapshot_row(s) for s in change.snapshots])
         if change.moves:
             conn.execute(insert(moves), [_move_row(m) for m in change.moves])
         for cut in change.cuts:
-            _end(conn, captives_held, cut.key, cut.at)
+            _end(conn, _END_HELD, cut.key, cut.at)
         if change.held:
             conn.execute(insert(captives_held), [_held_row(row) for row in change.held])
         if change.towns:
@@ -162,16 +169,47 @@ def _snapshot_row(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
-def _end(conn: Connection, table: Table, key: Key, at: datetime, *where: Any) -> None:
-    """End the open rows of `table` from `key` on at `at`.
+def _end(
+    conn: Connection, ending: _Ending, key: Key, at: datetime, stream: str | None = None
+) -> None:
+    """End the open rows from `key` on at `at` (of `stream` only, for snapshots).
 
     A row that began at `at` itself never held: it goes, so that the step's own
     row for the same place and moment can take its place.
     """
-    place = tuple_(table.c.occurred_at, table.c.position) >= tuple_(to_micros(key[0]), key[1])
-    still = [*where, place, table.c.known_until == FOREVER]
-    conn.execute(delete(table).where(*still, table.c.known_from == to_micros(at)))
-    conn.execute(update(table).where(*still).values(known_until=to_micros(at)))
+    params = {
+        "from_occurred": to_micros(key[0]),
+        "from_position": key[1],
+        "ended_at": to_micros(at),
+        "of_stream": stream,
+    }
+    conn.execute(ending.delete, params)
+    conn.execute(ending.update, params)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ending:
+    """The two statements that end a table's open rows from a place on, built once."""
+
+    delete: Delete
+    update: UpdateStatement
+
+    @classmethod
+    def of(cls, table: Table, *where: Any) -> _Ending:
+        place = tuple_(table.c.occurred_at, table.c.position) >= tuple_(
+            bindparam("from_occurred", type_=BigInteger),
+            bindparam("from_position", type_=BigInteger),
+        )
+        at = bindparam("ended_at", type_=BigInteger)
+        still = [*where, place, table.c.known_until == FOREVER]
+        return cls(
+            delete(table).where(*still, table.c.known_from == at),
+            update(table).where(*still).values(known_until=at),
+        )
+
+
+_END_SNAPSHOTS = _Ending.of(snapshots, snapshots.c.stream == bindparam("of_stream"))
+_END_HELD = _Ending.of(captives_held)
 
 
 def _holding(known_from: Any, known_until: Any, known_at: datetime | None) -> list[Any]:
