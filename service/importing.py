@@ -37,7 +37,7 @@ def import_jsonl(
 ) -> Imported:
     """Import one event per line; a line without `id` gets one derived from its content."""
     with path.open("rb") as lines:
-        bodies = (_with_id(orjson.loads(line)) for line in lines if line.strip())
+        bodies = (_with_id(_object(line, n)) for n, line in enumerate(lines, 1) if line.strip())
         read, added = _append_all(store, bodies, recorded_by, progress)
     return Imported(read, added)
 
@@ -78,10 +78,17 @@ def _parse(body: dict[str, Any], number: int) -> Any:
         raise InvalidEvent(f"event {number}: {where}: {first['msg']}") from error
 
 
-def _with_id(parsed: object) -> dict[str, Any]:
+def _object(line: bytes, number: int) -> dict[str, Any]:
+    try:
+        parsed = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        raise InvalidEvent(f"line {number} is not JSON: {error}") from error
     if not isinstance(parsed, dict):
-        raise InvalidEvent("each line must be one JSON object")
-    body: dict[str, Any] = parsed
+        raise InvalidEvent(f"line {number} is not a JSON object; each line must be one")
+    return parsed
+
+
+def _with_id(body: dict[str, Any]) -> dict[str, Any]:
     if "id" not in body:
         digest = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
         body = {**body, "id": str(uuid.uuid5(_CONTENT, digest))}

@@ -169,3 +169,20 @@ def test_sitrep_import_reports_what_it_did(sqlite_url: str) -> None:
     assert " added, 0 already there" in first.output
     assert "kept as given: 5 rows with low > best" in first.output
     assert "0 added," in second.output
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [("not json", "line 3 is not JSON: "), ("[1, 2]", "line 3 is not a JSON object")],
+)
+def test_a_line_that_is_not_a_json_object_is_named_and_nothing_of_its_batch_is_stored(
+    tmp_path: Path, line: str, said: str
+) -> None:
+    store = InMemoryStore(FakeClock())
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("\n".join([*STORY.read_text().splitlines()[:2], line]))
+
+    with pytest.raises(InvalidEvent, match=said):
+        import_jsonl(store, broken, "jsonl-import", ignore)
+
+    assert store.select() == []
