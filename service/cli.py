@@ -6,10 +6,9 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
-import uvicorn
 from tqdm import tqdm
 
 from events.errors import SitrepError
@@ -34,10 +33,28 @@ def main() -> None:
     """sitrep: an event-sourced, bitemporal situation tracker."""
 
 
-def run() -> None:
+def run() -> NoReturn:
     """The `sitrep` command: `main`, in a process tuned for bulk work."""
     collect_garbage_in_bulk()
-    main()
+    try:
+        main()
+    except SystemExit as stop:
+        _leave(stop.code)
+    _leave(0)
+
+
+def _leave(code: object) -> NoReturn:
+    """Exit without the interpreter's teardown, which frees every object one by one.
+
+    After importing the UCDP file that took 0.66 s of 4.5 s. By now every command
+    has closed its database and its progress bars; only the output needs flushing.
+    """
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 def _open(database_url: str | None) -> Storage:
@@ -65,6 +82,8 @@ def serve(
     host: str | None, port: int | None, workers: int | None, database_url: str | None
 ) -> None:
     """Serve the HTTP API (creating the schema if it is missing)."""
+    import uvicorn  # only serving needs it; the other commands start without it
+
     settings = _settings(host=host, port=port, workers=workers, database_url=database_url)
     try:
         parse_configured_keys(settings.api_keys)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
+import orjson
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
@@ -101,3 +105,28 @@ def test_sitrep_serve_answers_over_real_http(server: str) -> None:
     assert posted.json()["recorded_by"] == "field-team"
     assert town.json()["checkpoints"][0]["holder"]["side"] == "opposition"
     assert httpx2.get(f"{server}/health").json() == {"status": "ok", "store": "sqlite"}
+
+
+def test_the_installed_command_prints_everything_and_exits_with_its_status(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # `sitrep` leaves without the interpreter's teardown; nothing it says may be lost.
+    sitrep = Path(sys.executable).parent / "sitrep"
+    env = {**os.environ, "SITREP_DATABASE_URL": sqlite_url}
+    good, bad = tmp_path / "good.jsonl", tmp_path / "bad.jsonl"
+    good.write_bytes(orjson.dumps(body("checkpoint.seized", checkpoint="AFI post", by=REBELS)))
+    bad.write_text("not json\n")
+
+    imported = subprocess.run(
+        [sitrep, "import", "jsonl", good], env=env, capture_output=True, text=True, check=False
+    )
+    refused = subprocess.run(
+        [sitrep, "import", "jsonl", bad], env=env, capture_output=True, text=True, check=False
+    )
+
+    assert (imported.returncode, imported.stdout) == (
+        0,
+        "1 events read, 1 added, 0 already there\n",
+    )
+    assert refused.returncode == 1
+    assert f"Error: {bad}: line 1 is not JSON: " in refused.stderr
