@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from events.store import EventStore
 from service.auth import MAX_LABEL, Role, key_hash, new_key, parse_configured_keys
 from service.bootstrap import Storage, collect_garbage_in_bulk, open_storage, system_clock
 from service.demo import load_story
-from service.importing import Imported, import_jsonl, import_ucdp
+from service.importing import BATCH, Imported, import_jsonl, import_ucdp
 from service.reads import Moment, Reads
 from service.settings import Settings
 
@@ -52,8 +53,10 @@ def _leave(code: object) -> NoReturn:
     if code is not None and not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None when started without one
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
     os._exit(code or 0)
 
 
@@ -170,7 +173,10 @@ def _import(importer: Importer, file: Path, database_url: str | None, label: str
             done = importer(storage.store, file, label, bar.update)
         _catch_up(storage)
     except SitrepError as error:
-        raise click.ClickException(f"{file}: {error} (events before it were imported)") from error
+        raise click.ClickException(
+            f"{file}: {error} (nothing of its batch of {BATCH:,} was stored; "
+            "batches before it were, and importing again skips them)"
+        ) from error
     finally:
         storage.close()
     click.echo(

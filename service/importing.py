@@ -82,7 +82,7 @@ def _object(line: bytes, number: int) -> dict[str, Any]:
     try:
         parsed = orjson.loads(line)
     except orjson.JSONDecodeError as error:
-        raise InvalidEvent(f"line {number} is not JSON: {error}") from error
+        raise InvalidEvent(f"line {number} is not JSON: {error.msg}") from error
     if not isinstance(parsed, dict):
         raise InvalidEvent(f"line {number} is not a JSON object; each line must be one")
     return parsed

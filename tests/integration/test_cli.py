@@ -130,3 +130,4 @@ def test_the_installed_command_prints_everything_and_exits_with_its_status(
     )
     assert refused.returncode == 1
     assert f"Error: {bad}: line 1 is not JSON: " in refused.stderr
+    assert "nothing of its batch of 1,000 was stored" in refused.stderr
