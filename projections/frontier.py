@@ -39,6 +39,7 @@ class Frontier:
 
     `records` holds every report that folds after `base_key`, with every
     amendment of one; `key` is where the last fact folded (None: no fact).
+    `known_from` is when everything in `state` was known (None: nothing yet).
     """
 
     town: str
@@ -48,13 +49,15 @@ class Frontier:
     state: TownState
     key: Key | None
     since_base: int
+    known_from: datetime | None
 
     @classmethod
     def start(cls, town: str, base: Snapshot | None, records: Iterable[Record]) -> Frontier:
         """The town at snapshot `base` (None: before anything), with the records after it."""
         state = state_at(town, base)
         key = None if base is None else base.key
-        return cls(town, key, state, tuple(records), state, key, 0)
+        known_from = None if base is None else base.known_from
+        return cls(town, key, state, tuple(records), state, key, 0, known_from)
 
     def takes_in_order(self, placed: list[tuple[Record, Key]]) -> bool:
         """Whether `placed` are plain reports that all fold after every fact so far."""
@@ -65,19 +68,27 @@ class Frontier:
         )
 
     def advance(
-        self, placed: list[tuple[Record, Key]], every: int, known_from: datetime
+        self, placed: list[tuple[Record, Key]], every: int
     ) -> tuple[Frontier, list[Snapshot]]:
-        """Fold reports that come after every fact so far; a snapshot every `every` facts."""
+        """Fold reports that come after every fact so far; a snapshot every `every` facts.
+
+        Each snapshot holds from when the last of what it folds was known, not
+        from the end of the step: nothing known later folds before it, or it
+        would not be folded in order. So a read at a moment inside a long
+        catch-up still finds a snapshot near it.
+        """
         frontier, snapshots = self, []
         for record, key in sorted(placed, key=_second):
             fact = Fact(record.event, record)  # type: ignore[arg-type]
             frontier = frontier._folded(fact, key, record)
             if frontier.since_base >= every:
                 assert frontier.key is not None
-                state, snapshot = _snapshot(frontier.town, frontier.key, frontier.state, known_from)
+                assert frontier.known_from is not None
+                known = frontier.known_from
+                state, snapshot = _snapshot(frontier.town, frontier.key, frontier.state, known)
                 snapshots.append(snapshot)
                 at = frontier.key
-                frontier = Frontier(frontier.town, at, state, (), state, at, 0)
+                frontier = Frontier(frontier.town, at, state, (), state, at, 0, known)
         return frontier, snapshots
 
     def refold(
@@ -105,13 +116,24 @@ class Frontier:
             state,
             _key(ordered[-1]) if ordered else self.key,
             len(after),
+            known_from,
         ), snapshots
 
     def _folded(self, fact: Fact, key: Key, record: Record) -> Frontier:
         state = town_folds.evolve(self.state, fact)
         records = (*self.records, record)
+        known = record.recorded_at
+        if self.known_from is not None and self.known_from > known:
+            known = self.known_from
         return Frontier(
-            self.town, self.base_key, self.base_state, records, state, key, self.since_base + 1
+            self.town,
+            self.base_key,
+            self.base_state,
+            records,
+            state,
+            key,
+            self.since_base + 1,
+            known,
         )
 
 

@@ -198,7 +198,7 @@ class Projector:
         if frontier is None:
             return None
         if frontier.takes_in_order(mark.placed):
-            return frontier.advance(mark.placed, self._every, known_from)
+            return frontier.advance(mark.placed, self._every)
         if frontier.base_key is None or mark.start > frontier.base_key:
             return frontier.refold([record for record, _ in mark.placed], self._every, known_from)
         return None
