@@ -53,7 +53,11 @@ class Frontier:
 
     @classmethod
     def start(cls, town: str, base: Snapshot | None, records: Iterable[Record]) -> Frontier:
-        """The town at snapshot `base` (None: before anything), with the records after it."""
+        """The town at snapshot `base` (None: before anything), with the records after it.
+
+        Its state is the base's, `records` not yet folded: `refold` it before
+        anything else, which also moves `known_from` to the refold's step.
+        """
         state = state_at(town, base)
         key = None if base is None else base.key
         known_from = None if base is None else base.known_from
