@@ -55,11 +55,17 @@ def arrivals(draw: st.DrawFn, max_size: int = 20) -> list[Arrival]:
 
 
 def play(
-    store: EventStore, projectors: list[Projector], clock: FakeClock, script: list[Arrival]
+    store: EventStore,
+    projectors: list[Projector],
+    clock: FakeClock,
+    script: list[Arrival],
+    rebuild_after: int | None = None,
 ) -> None:
     """Append every arrival a second apart; where the script says, a projector catches up.
 
-    The projectors take turns, as the processes of one deployment would.
+    The projectors take turns, as the processes of one deployment would. After
+    arrival `rebuild_after`, the last projector rebuilds, as `sitrep rebuild`
+    beside a running service would.
     """
     sent: list[ReportedEvent] = []
     for n, arrival in enumerate(script):
@@ -73,6 +79,8 @@ def play(
                 store.append([Pending(_amendment(sent, arrival))], "editor")
         if arrival.catch_up:
             projectors[n % len(projectors)].catch_up()
+        if n == rebuild_after:
+            projectors[-1].rebuild()
     projectors[0].catch_up()
 
 

@@ -24,7 +24,7 @@ from tests.strategies import instants
 
 
 def _kept(
-    script: list[Arrival], every: int, processes: int = 1
+    script: list[Arrival], every: int, processes: int = 1, rebuild_after: int | None = None
 ) -> tuple[InMemoryStore, Projector, datetime]:
     clock = FakeClock()
     start = clock.now
@@ -39,7 +39,7 @@ def _kept(
         )
         for _ in range(processes)
     ]
-    play(store, projectors, clock, script)
+    play(store, projectors, clock, script, rebuild_after)
     return store, projectors[0], start
 
 
@@ -74,3 +74,19 @@ def test_a_rebuild_from_the_log_answers_every_moment_as_a_replay(
 
     for known_at in moments(start, script):
         assert kept_towns(projector, as_of, known_at) == replayed_towns(store, as_of, known_at)
+
+
+@settings(max_examples=150)
+@given(arrivals(max_size=12), st.integers(1, 3), st.integers(0, 24), instants)
+def test_a_rebuild_by_another_process_midway_leaves_every_moment_as_a_replay(
+    script: list[Arrival], every: int, rebuild_after: int, as_of: datetime
+) -> None:
+    # The first projector keeps its towns in memory across the other's rebuild.
+    store, projector, start = _kept(script, every, processes=2, rebuild_after=rebuild_after)
+
+    for known_at in moments(start, script):
+        everyone = replayed_towns(store, as_of, known_at)
+        assert kept_towns(projector, as_of, known_at) == everyone, known_at
+        for slug, expected in everyone.items():
+            kept = projector.town(slug, as_of, known_at)
+            assert (kept.state, kept.version, kept.captives_held) == expected, slug
