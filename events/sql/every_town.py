@@ -21,6 +21,7 @@ from events.record import Record
 from events.snapshots import Snapshot, TownRead
 from events.sql.schema import (
     FOREVER,
+    SNAPSHOTS_CHECKPOINT,
     captives_held,
     checkpoints,
     events,
@@ -88,22 +89,27 @@ _TO = bindparam("through", type_=BigInteger)
 """The checkpoint's position: the log is read no further."""
 _TOWN = bindparam("town", type_=String)
 
-CHECKPOINT = select(checkpoints.c.position).where(checkpoints.c.name == "snapshots")
+CHECKPOINT = select(checkpoints.c.position).where(checkpoints.c.name == SNAPSHOTS_CHECKPOINT)
 """The log position every snapshot and move reflects."""
 
 
 def _latest(column: Any) -> ScalarSelect[Any]:
     """`column` of the town's latest snapshot before `as_of` that held at `known_at`."""
     inner = snapshots.alias("inner")
+    return _newest_held(inner, inner.c.stream, inner.c[column.name])
+
+
+def _newest_held(table: Any, town: Any, column: Any) -> ScalarSelect[Any]:
+    """`column` of `table`'s latest row of the town up to `as_of` that held at `known_at`."""
     return (
-        select(inner.c[column.name])
+        select(column)
         .where(
-            inner.c.stream == towns.c.town,
-            inner.c.occurred_at <= _AS_OF,
-            inner.c.known_from <= _KNOWN_AT,
-            inner.c.known_until > _KNOWN_AT,
+            town == towns.c.town,
+            table.c.occurred_at <= _AS_OF,
+            table.c.known_from <= _KNOWN_AT,
+            table.c.known_until > _KNOWN_AT,
         )
-        .order_by(inner.c.occurred_at.desc(), inner.c.position.desc())
+        .order_by(table.c.occurred_at.desc(), table.c.position.desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -122,18 +128,7 @@ def _heads(one_town: bool) -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    held = (
-        select(captives_held.c.held)
-        .where(
-            captives_held.c.town == towns.c.town,
-            captives_held.c.occurred_at <= _AS_OF,
-            captives_held.c.known_from <= _KNOWN_AT,
-            captives_held.c.known_until > _KNOWN_AT,
-        )
-        .order_by(captives_held.c.occurred_at.desc(), captives_held.c.position.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    held = _newest_held(captives_held, captives_held.c.town, captives_held.c.held)
     latest = and_(
         snapshots.c.stream == towns.c.town,
         snapshots.c.occurred_at == _latest(snapshots.c.occurred_at),

@@ -88,6 +88,9 @@ towns = Table(
     Column("first_known", BigInteger, nullable=False, doc="recorded_at of its first record"),
 )
 
+SNAPSHOTS_CHECKPOINT = "snapshots"
+"""The `checkpoints` row of the log position the snapshots, moves and rows reflect."""
+
 checkpoints = Table(
     "checkpoints",
     metadata,

@@ -30,6 +30,7 @@ from events.sql.every_town import CHECKPOINT, read_towns
 from events.sql.read_back import read_back
 from events.sql.schema import (
     FOREVER,
+    SNAPSHOTS_CHECKPOINT,
     captives_held,
     checkpoints,
     events,
@@ -40,8 +41,6 @@ from events.sql.schema import (
     towns,
 )
 from events.sql.store import SqlEventStore, record_of
-
-_NAME = "snapshots"
 
 
 class SqlSnapshots:
@@ -119,7 +118,10 @@ class SqlSnapshots:
         with self._log.connection(write=True) as conn, conn.begin():
             moved = conn.execute(
                 update(checkpoints)
-                .where(checkpoints.c.name == _NAME, checkpoints.c.position == change.after)
+                .where(
+                    checkpoints.c.name == SNAPSHOTS_CHECKPOINT,
+                    checkpoints.c.position == change.after,
+                )
                 .values(position=change.through)
             )
             if moved.rowcount != 1:
@@ -135,7 +137,11 @@ class SqlSnapshots:
             conn.execute(delete(moves))
             conn.execute(delete(towns))
             conn.execute(delete(captives_held))
-            conn.execute(update(checkpoints).where(checkpoints.c.name == _NAME).values(position=0))
+            conn.execute(
+                update(checkpoints)
+                .where(checkpoints.c.name == SNAPSHOTS_CHECKPOINT)
+                .values(position=0)
+            )
 
     @staticmethod
     def _write(conn: Connection, change: Update) -> None:
