@@ -328,15 +328,18 @@ def reads(backend: str, url: str, server: str, size: int, samples: int) -> list[
     """p50 and p99 of the read endpoints at random past as_of and known_at."""
     engine = connect(url)
     with engine.connect() as conn:
-        first, last = conn.execute(
-            text("SELECT min(recorded_at), max(recorded_at) FROM events")
+        first, last, earliest, latest = conn.execute(
+            text(
+                "SELECT min(recorded_at), max(recorded_at), min(occurred_at), max(occurred_at)"
+                " FROM events"
+            )
         ).one()
         towns = [t for (t,) in conn.execute(text("SELECT DISTINCT town FROM events"))]
     engine.dispose()
     rng = random.Random(11)
 
-    def moment() -> str:
-        as_of = datetime(2016, 1, 1, tzinfo=UTC).timestamp() + rng.random() * 3.5e7
+    def moment() -> str:  # anywhere in the history, in both times
+        as_of = (earliest + rng.random() * (latest - earliest)) / 1e6
         known_at = (first + rng.random() * (last - first)) / 1e6
         return f"as_of={_iso(as_of)}&known_at={_iso(known_at)}"
 

@@ -3,9 +3,9 @@
 A snapshot is a stream's state after every fact up to a key `(occurred_at,
 position)`, as known from `known_from` until `known_until` (exclusive; None
 while it still holds). A later report that folds at or before that key ends
-it; a new snapshot starts from then on. So a read at any `as_of` and
-`known_at` starts from the latest snapshot that held at `known_at` and folds
-only the few reports after it: the `tail`.
+it, and a new one starts from then on, unless the new one would say the same.
+So a read at any `as_of` and `known_at` starts from the latest snapshot that
+held at `known_at` and folds only the few reports after it: the `tail`.
 
 Every change comes in one `Update` that also moves the checkpoint, the log
 position the snapshots reflect, so they never disagree with it.
@@ -27,6 +27,11 @@ from events.store import MAX_PAGE, EventStore
 Key = tuple[datetime, int]
 """Where a fact folds: `(occurred_at, position)`."""
 
+Toll = tuple[int, int, int]
+"""The dead as low, best and high figures."""
+
+NO_TOLL: Toll = (0, 0, 0)
+
 LAST_POSITION = 2**62
 """Beyond every position: `(as_of, LAST_POSITION)` follows all that occurred by `as_of`."""
 
@@ -37,7 +42,8 @@ class Snapshot:
 
     What only grows with history is kept out of `state`: `listed` holds just
     what the facts since the stream's previous snapshot added (None: nothing),
-    so a snapshot's size does not grow with its stream's history.
+    and `toll` just the dead they added, so a snapshot's size does not grow
+    with its stream's history, and a late report changes only its own.
     """
 
     stream: str
@@ -46,11 +52,21 @@ class Snapshot:
     state: str
     known_until: datetime | None = None
     listed: str | None = None
+    toll: Toll = NO_TOLL
+
+    def says_what(self, other: Snapshot) -> bool:
+        """Whether `other` is at the same key and holds the same state."""
+        return (self.key, self.state, self.listed, self.toll) == (
+            other.key,
+            other.state,
+            other.listed,
+            other.toll,
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class Closure:
-    """From `at` on, no snapshot of `stream` at or after `key` holds any more."""
+    """From `at` on, the snapshot of `stream` at `key` that held until then holds no more."""
 
     stream: str
     key: Key
@@ -106,7 +122,8 @@ class TownRead:
     """What reading one town at a moment takes: its snapshot, tail, version and captives held.
 
     `listed` is the `listed` of every snapshot up to `snapshot` that held
-    then, in key order: together they give the lists up to `snapshot`.
+    then, in key order, and `toll` the sum of their tolls: together they give
+    the lists and the dead up to `snapshot`.
     """
 
     town: str
@@ -115,19 +132,25 @@ class TownRead:
     version: int
     held: int
     listed: tuple[str, ...] = ()
+    toll: Toll = NO_TOLL
 
 
 @dataclass(frozen=True, slots=True)
 class ReadBack:
-    """Where a town's refold starts: a snapshot that still holds, and the records after it.
+    """A stretch of a town's history: a snapshot that still holds, what holds after it, the records.
 
-    `records` holds each report that occurred from the snapshot's time on (or
-    was moved there, or was asked for), with every amendment of one; some may
-    fold before the snapshot once amended: the caller drops them.
+    `later` are the snapshots that still hold from the start key on, in key
+    order: all of them when `whole`, else only the first few asked for.
+    `records` holds each report that occurred from the snapshot's time on (to
+    the last of `later`'s time, unless `whole`), or was moved there, or was
+    asked for, with every amendment of one; some may fold outside once
+    amended: the caller drops them.
     """
 
     snapshot: Snapshot | None
     records: list[Record]
+    later: list[Snapshot] = field(default_factory=list)
+    whole: bool = True
 
 
 class Snapshots(Protocol):
@@ -138,13 +161,19 @@ class Snapshots(Protocol):
         ...
 
     def read_back(
-        self, starts: Mapping[str, Key], through: int, also: Mapping[str, Collection[int]]
+        self,
+        starts: Mapping[str, Key],
+        through: int,
+        also: Mapping[str, Collection[int]],
+        ahead: int | None = None,
     ) -> dict[str, ReadBack]:
-        """For each town of `starts`, where refolding it from its start key begins.
+        """For each town of `starts`, the stretch of its history a refold from its start key needs.
 
         That is its latest snapshot that still holds with a key below its
-        start, and the records up to position `through` that fold after it,
-        with the reports at its positions in `also`.
+        start; the snapshots that still hold from the start on, only the first
+        `ahead` of them unless None; and the records up to position `through`
+        that fold from the one to the last of the others (to the end if they
+        are all there), with the reports at its positions in `also`.
         """
         ...
 
@@ -194,16 +223,30 @@ class InMemorySnapshots:
         return self._checkpoint
 
     def read_back(
-        self, starts: Mapping[str, Key], through: int, also: Mapping[str, Collection[int]]
+        self,
+        starts: Mapping[str, Key],
+        through: int,
+        also: Mapping[str, Collection[int]],
+        ahead: int | None = None,
     ) -> dict[str, ReadBack]:
-        """For each town of `starts`, where refolding it from its start key begins."""
+        """For each town of `starts`, the stretch of its history a refold from there needs."""
         found: dict[str, ReadBack] = {}
         with self._lock:
             for town, start in starts.items():
                 base = self._latest(town, start, None)
+                later = sorted(
+                    (s for s in self._snapshots.get(town, []) if s.known_until is None),
+                    key=_key,
+                )
+                later = [s for s in later if s.key >= start]
+                whole = ahead is None or len(later) <= ahead
+                later = later if whole else later[:ahead]
                 after = None if base is None else base.key
-                tail = self._tail(town, after, None, None, through=through, also=also.get(town, ()))
-                found[town] = ReadBack(base, tail)
+                until = None if whole else later[-1].key[0]
+                tail = self._tail(
+                    town, after, until, None, through=through, also=also.get(town, ())
+                )
+                found[town] = ReadBack(base, tail, later, whole)
         return found
 
     def _latest(self, stream: str, before: Key, known_at: datetime | None) -> Snapshot | None:
@@ -271,8 +314,9 @@ class InMemorySnapshots:
             key=_key,
         )
         listed = tuple(s.listed for s in chain if s.listed is not None)
+        toll = tuple(sum(s.toll[n] for s in chain) for n in range(3))
         held = self._held_in(town, before, known_at)
-        return TownRead(town, snapshot, tail, version, held, listed)
+        return TownRead(town, snapshot, tail, version, held, listed, toll)  # type: ignore[arg-type]
 
     def _tail(
         self,
@@ -323,7 +367,9 @@ class InMemorySnapshots:
                 ended = (_closed(kept, closure) for kept in self._snapshots.get(closure.stream, []))
                 self._snapshots[closure.stream] = [kept for kept in ended if kept is not None]
             for snapshot in update.snapshots:
-                self._snapshots.setdefault(snapshot.stream, []).append(snapshot)
+                kept = self._snapshots.setdefault(snapshot.stream, [])
+                assert _place(snapshot) not in {_place(s) for s in kept}, "duplicate snapshot"
+                kept.append(snapshot)
             self._moves.extend(update.moves)
             for town, first in update.towns.items():
                 self._towns.setdefault(town, first)
@@ -361,7 +407,7 @@ def _cut(row: Held, cut: Cut) -> Held | None:
 
 def _closed(snapshot: Snapshot, closure: Closure) -> Snapshot | None:
     """The snapshot as the closure leaves it; None if it began at the closure, never holding."""
-    if snapshot.known_until is not None or snapshot.key < closure.key:
+    if snapshot.known_until is not None or snapshot.key != closure.key:
         return snapshot
     if snapshot.known_from == closure.at:
         return None

@@ -1,21 +1,24 @@
 """Town states kept up to date as the log grows, and read at any moment without replay.
 
-The projector follows the log from its checkpoint. For each town a page of
-records touches, it finds the earliest place they fold (a late report folds
-before what is already there; a correction folds where its report was or
-goes), ends the snapshots from that place on, and folds again from the
-nearest earlier snapshot that still holds, writing a new snapshot every
-`every` facts. Other towns are not touched.
+The projector follows the log from its checkpoint. A step takes the records
+of a few log pages; each town's records fold in the order they were known.
+Reports that fold after the town's last fact fold on from its state in
+memory. A late report, or an amendment, folds again from the newest snapshot
+before its earliest place, ending the snapshots it changes and writing new
+ones, until a snapshot would say what the one already there says: the rest
+still hold. Other towns are not touched.
 
 A read starts from the latest snapshot that held at `known_at` and folds the
-tail after it: at most about `every` reports, however long the history.
+tail after it: at most `CAP * every` reports, about `every`, however long the
+history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import groupby
 from threading import Lock
 from uuid import UUID
 
@@ -33,20 +36,29 @@ from events.snapshots import (
 )
 from events.store import MAX_PAGE, EventStore
 from projections import town as town_folds
-from projections.frontier import Frontier, lists_up_to, state_at
+from projections.frontier import Stretch, as_toll, lists_up_to, state_at
 from projections.holdings import Changes, Holdings
 from projections.replay import Fact, facts
 from projections.town import TownState
 
 EVERY = 8
-"""Facts between two snapshots of a town: a read folds at most about this many."""
+"""Facts between two snapshots of a town, on average: a read folds about this many."""
 
 PAGES_PER_STEP = 10
 """Log pages folded per update: more means fewer refolds when catching up a long way."""
 
 READ_BACK_TOWNS = 100
-"""Towns read back together when a step folds before their newest snapshots: their
-records stay in memory until they are folded again."""
+"""Towns read back together when a step folds before what a town keeps in memory."""
+
+AHEAD = 3
+"""Snapshots read back past an old change's place: a refold usually meets an unchanged
+one by then; if not, the town's whole history from there is read."""
+
+RETRIES = 2
+"""Times a town's step folds again with more of its history read back, before it reads all."""
+
+KEPT = 4
+"""Snapshots each town keeps in memory between steps, with the records after the oldest."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,29 +70,62 @@ class KeptTown:
     captives_held: int
 
 
-_Placed = tuple[Record, Key, bool]
-"""A record, the key it folds at, and whether it is or amends a captive report."""
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """A record, where it folds, the first and last places it changes, and if it is captive.
+
+    A report folds at its own place; an amendment at its report's first place.
+    """
+
+    record: Record
+    key: Key
+    first: Key
+    last: Key
+    captive: bool
 
 
-@dataclass(slots=True)
-class _Marks:
-    """Where a page's records fold in one town, in position order, and when each was known."""
+def _groups(placed: Iterable[_Placed]) -> list[list[_Placed]]:
+    """A town's records grouped by when they were known, in that order."""
+    ordered = sorted(placed, key=lambda p: (p.record.recorded_at, p.record.position))
+    return [list(group) for _, group in groupby(ordered, _known)]
 
-    earliest: Key | None = None
-    closures: list[Closure] = field(default_factory=list)
-    moved: set[int] = field(default_factory=set)
-    placed: list[tuple[Record, Key]] = field(default_factory=list)
+
+def _known(placed: _Placed) -> datetime:
+    return placed.record.recorded_at
+
+
+class _Writes:
+    """A step's snapshot rows: the stored ones it ends, and the new ones (ended or not)."""
+
+    def __init__(self) -> None:
+        self.closures: list[Closure] = []
+        self._new: dict[tuple[str, Key, datetime], Snapshot] = {}
+
+    def open(self, snapshots: Iterable[Snapshot]) -> None:
+        for snapshot in snapshots:
+            self._new[(snapshot.stream, snapshot.key, snapshot.known_from)] = snapshot
+
+    def close(self, snapshots: Iterable[Snapshot], at: datetime) -> None:
+        for snapshot in snapshots:
+            place = (snapshot.stream, snapshot.key, snapshot.known_from)
+            if place not in self._new:
+                self.closures.append(Closure(snapshot.stream, snapshot.key, at))
+            elif snapshot.known_from >= at:  # it never held
+                del self._new[place]
+            else:
+                self._new[place] = replace(snapshot, known_until=at)
 
     @property
-    def start(self) -> Key:
-        """The earliest key a record folds at."""
-        assert self.earliest is not None, "marks are made for towns with records"
-        return self.earliest
+    def snapshots(self) -> list[Snapshot]:
+        return list(self._new.values())
 
-    def add(self, town: str, key: Key, at: datetime) -> None:
-        if self.earliest is None or key < self.earliest:
-            self.earliest = key
-            self.closures.append(Closure(town, key, at))
+
+class _NeedsMore(Exception):
+    """A town's step reached past what was read back of it: it needs its history from `start`."""
+
+    def __init__(self, start: Key) -> None:
+        super().__init__(start)
+        self.start = start
 
 
 class Projector:
@@ -98,8 +143,8 @@ class Projector:
         self._every = every
         self._lock = Lock()
         self._holdings = holdings or Holdings(snapshots.captive_records)
-        self._frontiers: dict[str, Frontier] = {}
-        self._frontiers_through = 0
+        self._stretches: dict[str, Stretch] = {}
+        self._stretches_through = 0
 
     def catch_up(self, progress: Callable[[int], object] | None = None) -> int:
         """Fold every record past the checkpoint into the snapshots; how many were folded."""
@@ -111,13 +156,13 @@ class Projector:
                 if not page:
                     return folded
                 self._holdings.begin(checkpoint)
-                if self._frontiers_through != checkpoint:
-                    self._frontiers = {}  # another process folded meanwhile
-                frontiers: dict[str, Frontier] = {}
-                if self._snapshots.save(self._update(checkpoint, page, frontiers)):
+                if self._stretches_through != checkpoint:
+                    self._stretches = {}  # another process folded meanwhile
+                kept: dict[str, Stretch] = {}
+                if self._snapshots.save(self._update(checkpoint, page, kept)):
                     self._holdings.commit()
-                    self._frontiers.update(frontiers)
-                    self._frontiers_through = page[-1].position
+                    self._stretches.update(kept)
+                    self._stretches_through = page[-1].position
                     folded += len(page)
                     if progress is not None:
                         progress(len(page))
@@ -142,7 +187,8 @@ class Projector:
         state = state_at(read.town, read.snapshot)
         for fact in _after(facts(read.tail, as_of), after):
             state = town_folds.evolve(state, fact)
-        return KeptTown(town_folds.joined(state, lists_up_to(read.listed)), read.version, read.held)
+        lists, dead = lists_up_to(read.listed), as_toll(read.toll)
+        return KeptTown(town_folds.joined(state, lists, dead), read.version, read.held)
 
     def _pages(self, checkpoint: int) -> list[Record]:
         records: list[Record] = []
@@ -154,83 +200,139 @@ class Projector:
             checkpoint = page[-1].position
         return records
 
-    def _update(
-        self, checkpoint: int, page: list[Record], frontiers: dict[str, Frontier]
-    ) -> Update:
-        """The step that folds `page`; each touched town's new frontier goes into `frontiers`."""
-        through, known_from = page[-1].position, page[-1].recorded_at
+    def _update(self, checkpoint: int, page: list[Record], kept: dict[str, Stretch]) -> Update:
+        """The step that folds `page`; each touched town's stretch to keep goes into `kept`."""
         placed, moves = self._places(page)
-        update = Update(checkpoint, through, moves=moves)
-        marks: dict[str, _Marks] = {}
+        update = Update(checkpoint, page[-1].position, moves=moves)
+        towns: dict[str, list[_Placed]] = {}
         changes = Changes()
-        for record, key, captive in placed:
-            update.towns.setdefault(record.town, record.recorded_at)
-            mark = marks.setdefault(record.town, _Marks())
-            mark.add(record.town, key, record.recorded_at)
-            mark.placed.append((record, key))
-            self._holdings.add(record, key, changes, captive=captive)
-        for move in moves:
-            marks[move.town].moved.add(move.position)
+        for one in placed:
+            update.towns.setdefault(one.record.town, one.record.recorded_at)
+            towns.setdefault(one.record.town, []).append(one)
+            self._holdings.add(one.record, one.key, changes, captive=one.captive)
         update.cuts.extend(changes.cuts)
         update.held.extend(changes.rows.values())
-        behind: dict[str, _Marks] = {}
-        for town, mark in marks.items():
-            folded = self._fold_in_memory(town, mark, update.after == 0, known_from)
-            if folded is None:
-                behind[town] = mark
-            else:
-                frontiers[town], snapshots = folded
-                update.snapshots.extend(snapshots)
-        if behind:
-            self._fold_behind(behind, update, frontiers, known_from)
+        moved: dict[str, set[int]] = {}
+        for move in moves:
+            moved.setdefault(move.town, set()).add(move.position)
+        writes: dict[str, _Writes] = {}
+        kept.update(self._fold_towns(checkpoint, towns, moved, writes))
+        for town in towns:
+            update.closures.extend(writes[town].closures)
+            update.snapshots.extend(writes[town].snapshots)
         return update
 
-    def _fold_in_memory(
-        self, town: str, mark: _Marks, from_start: bool, known_from: datetime
-    ) -> tuple[Frontier, list[Snapshot]] | None:
-        """Fold a page's records of one town in memory when they fold after its newest snapshot.
-
-        None when they fold before it, or the town's frontier is not in memory.
-        """
-        frontier = self._frontiers.get(town)
-        if frontier is None and from_start:  # from the log's start: it is all in the page
-            frontier = Frontier.start(town, None, ())
-        if frontier is None:
-            return None
-        if frontier.takes_in_order(mark.placed):
-            return frontier.advance(mark.placed, self._every)
-        if frontier.base_key is None or mark.start > frontier.base_key:
-            return frontier.refold([record for record, _ in mark.placed], self._every, known_from)
-        return None
-
-    def _fold_behind(
+    def _fold_towns(
         self,
-        behind: dict[str, _Marks],
-        update: Update,
-        frontiers: dict[str, Frontier],
-        known_from: datetime,
-    ) -> None:
-        """End the snapshots of `behind` from where their records fold, and refold from there.
+        checkpoint: int,
+        towns: dict[str, list[_Placed]],
+        moved: dict[str, set[int]],
+        writes: dict[str, _Writes],
+    ) -> dict[str, Stretch]:
+        """Fold each town's records in the order they were known; the stretches to keep.
 
-        Towns are read back `READ_BACK_TOWNS` at a time: each one's latest
-        snapshot that still holds before its earliest record, and the records
-        after that snapshot.
+        A town whose records fold before what it keeps in memory is read back
+        from the newest snapshot before the earliest of them, `AHEAD`
+        snapshots on. Should a refold need more, the town folds again with
+        that read back too, `RETRIES` times at most; then with all its history
+        from its earliest record's place. Each town's rows go into `writes`.
         """
-        for mark in behind.values():
-            update.closures.extend(mark.closures)
-        towns = list(behind)
+        starts: dict[str, Key] = {}
+        read: dict[str, list[Stretch]] = {}
+        for town, placed in towns.items():
+            have = self._stretches.get(town)
+            if have is None and checkpoint == 0:  # from the log's start: the steps hold it all
+                have = Stretch.empty(town)
+            read[town] = [] if have is None else [have]
+            start = _first(placed)
+            if have is None or (have.base is not None and start <= have.base.key):
+                starts[town] = start
+        kept: dict[str, Stretch] = {}
+        done: set[str] = set()
+        for attempt in range(RETRIES + 2):
+            whole = attempt > RETRIES
+            for town, piece in self._read_back(starts, checkpoint, moved, whole).items():
+                read[town] = [piece] if whole else [*read[town], piece]
+            starts = {}
+            for town in [town for town in towns if town not in done]:
+                writes[town] = _Writes()
+                try:
+                    stretch = self._fold_town(town, towns[town], _joined(read[town]), writes[town])
+                except _NeedsMore as needs:
+                    starts[town] = _first(towns[town]) if attempt == RETRIES else needs.start
+                    continue
+                done.add(town)
+                if stretch is not None:
+                    kept[town] = stretch.trimmed(KEPT)
+            if not starts:
+                break
+        return kept
+
+    def _fold_town(
+        self, town: str, placed: list[_Placed], stretches: list[Stretch], writes: _Writes
+    ) -> Stretch | None:
+        """Fold one town's records, group by group; its stretch that reaches its end, if any.
+
+        `stretches` are apart, in key order; only the last may reach the
+        town's end. Of the records known at one moment, those that fold before
+        the town's last fact fold first, so that their refold can stop before
+        the others.
+        """
+        for group in _groups(placed):
+            have = stretches[-1] if stretches and stretches[-1].tip is not None else None
+            tip = None if have is None else have.tip
+            fresh = [
+                p
+                for p in group
+                if tip is not None
+                and p.record.target is None
+                and (tip.key is None or p.key > tip.key)
+            ]
+            late = [p for p in group if p not in fresh]
+            for part in (late, fresh):
+                if not part:
+                    continue
+                in_order = [(p.record, p.key) for p in part]
+                if have is not None and have.takes_in_order(in_order):
+                    have, opened = have.advance(in_order, self._every)
+                    stretches[-1] = have
+                    writes.open(opened)
+                    continue
+                at, start, last = part[0].record.recorded_at, _first(part), _last(part)
+                n = next((n for n, s in enumerate(stretches) if s.covers(start)), None)
+                if n is None:
+                    raise _NeedsMore(start)
+                on = stretches[n]
+                refolded = on.refold([p.record for p in part], start, last, at, self._every)
+                if refolded is None:
+                    assert on.end is not None
+                    raise _NeedsMore((on.end[0], on.end[1] + 1))
+                writes.close(refolded.closed, at)
+                writes.open(refolded.opened)
+                stretches[n] = refolded.stretch
+                if n == len(stretches) - 1:
+                    have = stretches[n] if stretches[n].tip is not None else None
+        return stretches[-1] if stretches and stretches[-1].tip is not None else None
+
+    def _read_back(
+        self, starts: dict[str, Key], checkpoint: int, moved: dict[str, set[int]], whole: bool
+    ) -> dict[str, Stretch]:
+        """The stretches of history refolds from `starts` need, `READ_BACK_TOWNS` at a time."""
+        found: dict[str, Stretch] = {}
+        towns = list(starts)
         for first in range(0, len(towns), READ_BACK_TOWNS):
             chunk = towns[first : first + READ_BACK_TOWNS]
-            starts = {town: behind[town].start for town in chunk}
-            moved = {town: behind[town].moved for town in chunk}
-            backs = self._snapshots.read_back(starts, update.through, moved)
-            for town in chunk:
-                frontier = Frontier.start(town, backs[town].snapshot, backs[town].records)
-                frontiers[town], snapshots = frontier.refold((), self._every, known_from)
-                update.snapshots.extend(snapshots)
+            backs = self._snapshots.read_back(
+                {town: starts[town] for town in chunk},
+                checkpoint,
+                {town: moved.get(town, set()) for town in chunk},
+                None if whole else AHEAD,
+            )
+            found.update((town, Stretch.read(town, back)) for town, back in backs.items())
+        return found
 
     def _places(self, page: list[Record]) -> tuple[list[_Placed], list[Move]]:
-        """Where each record folds, whether it is or amends a captive report, and the moves."""
+        """Where each record folds first and last, whether it is captive, and the moves."""
         placed: list[_Placed] = []
         moves: list[Move] = []
         by_id = {record.id: record for record in page}
@@ -240,7 +342,7 @@ class Projector:
             if not isinstance(event, ReportCorrected | ReportRetracted):
                 assert event.occurred_at is not None
                 key = (event.occurred_at, record.position)
-                placed.append((record, key, record.kind in CAPTIVE_KINDS))
+                placed.append(_Placed(record, key, key, key, record.kind in CAPTIVE_KINDS))
                 continue
             target = by_id.get(event.target) or self._log.get(event.target)
             assert target is not None
@@ -253,9 +355,9 @@ class Projector:
                 places.append(moved_to)
                 if moved_to != target.event.occurred_at:
                     moves.append(Move(record.town, target.position, moved_to, record.recorded_at))
-            key = (min(places), target.position)
-            placed.append((record, key, target.kind in CAPTIVE_KINDS))
-        return placed, moves
+            first, last = (min(places), target.position), (max(places), target.position)
+            placed.append(_Placed(record, first, first, last, target.kind in CAPTIVE_KINDS))
+        return _widened(placed, moves), moves
 
     def _earlier_moves(self, page: list[Record], by_id: dict[UUID, Record]) -> list[Move]:
         """The moves already kept of every report the page's amendments name, in one query."""
@@ -268,6 +370,54 @@ class Projector:
                 by_id[target.id] = target
                 named.append((target.town, target.position))
         return self._snapshots.moves(named) if named else []
+
+
+def _joined(stretches: list[Stretch]) -> list[Stretch]:
+    """Stretches of one town as they stood before the step, joined where they meet, in key order."""
+    found: list[Stretch] = []
+    for stretch in sorted(stretches, key=_base_key):
+        if found:
+            before = found[-1]
+            if before.end is None or (stretch.end is not None and stretch.end <= before.end):
+                continue  # it holds nothing the one before does not
+            joined = before.joined(stretch)
+            if joined is not None:
+                found[-1] = joined
+                continue
+        found.append(stretch)
+    return found
+
+
+def _base_key(stretch: Stretch) -> tuple[bool, Key | None]:
+    return (stretch.base is not None, None if stretch.base is None else stretch.base.key)
+
+
+def _first(placed: list[_Placed]) -> Key:
+    return min(p.first for p in placed)
+
+
+def _last(placed: list[_Placed]) -> Key:
+    return max(p.last for p in placed)
+
+
+def _widened(placed: list[_Placed], moves: list[Move]) -> list[_Placed]:
+    """`placed`, with each report the step's own corrections move spanning those places too.
+
+    Should a correction be known before its report (clocks of two processes
+    that disagree), the report's refold still reaches where it now folds.
+    """
+    times: dict[int, list[datetime]] = {}
+    for move in moves:
+        times.setdefault(move.position, []).append(move.occurred_at)
+    found = []
+    for one in placed:
+        at = times.get(one.record.position)
+        if at and one.record.target is None:
+            first = (min(one.first[0], *at), one.first[1])
+            last = (max(one.last[0], *at), one.last[1])
+            one = replace(one, first=first, last=last)
+        found.append(one)
+    return found
 
 
 def _after(ordered: list[Fact], key: Key | None) -> list[Fact]:

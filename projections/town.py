@@ -144,20 +144,23 @@ class Listed:
     anomalies: tuple[Anomaly, ...] = ()
 
 
-def split(state: TownState) -> tuple[TownState, Listed]:
-    """The state with its growing lists emptied, and those lists.
+def split(state: TownState) -> tuple[TownState, Listed, Toll]:
+    """The state with its growing lists and its dead emptied, then those lists, then its dead.
 
-    No fold rule reads the lists, so folding on from the emptied state gives
-    the same state, with only the later reports' entries in its lists.
+    No fold rule reads the lists or the sum of the dead, so folding on from the
+    emptied state gives the same state, with only the later reports' entries
+    in its lists and only their dead in its sum.
     """
     listed = Listed(state.agreements, state.statistics, state.anomalies)
-    return replace(state, agreements=(), statistics=(), anomalies=()), listed
+    core = replace(state, agreements=(), statistics=(), anomalies=(), fatalities=ZERO)
+    return core, listed, state.fatalities
 
 
-def joined(state: TownState, earlier: Iterable[Listed]) -> TownState:
-    """`state`, folded on from emptied lists, with the `earlier` lists put back before its own.
+def joined(state: TownState, earlier: Iterable[Listed], dead: Toll = ZERO) -> TownState:
+    """`state`, folded on from emptied lists and sum, with the `earlier` lists and `dead` put back.
 
-    As the fold does, a later agreement of the same name replaces an earlier one.
+    The earlier lists go before the state's own. As the fold does, a later
+    agreement of the same name replaces an earlier one.
     """
     parts = [*earlier, split(state)[1]]
     agreements: dict[str, Agreement] = {}
@@ -170,7 +173,13 @@ def joined(state: TownState, earlier: Iterable[Listed]) -> TownState:
         agreements=tuple(agreements.values()),
         statistics=tuple(s for part in parts for s in part.statistics),
         anomalies=tuple(a for part in parts for a in part.anomalies),
+        fatalities=added(state.fatalities, dead),
     )
+
+
+def added(one: Toll, other: Toll) -> Toll:
+    """Two sums of the dead, summed."""
+    return Toll(one.low + other.low, one.best + other.best, one.high + other.high)
 
 
 def evolve(state: TownState, fact: Fact) -> TownState:
@@ -219,8 +228,7 @@ def _count(state: TownState, fact: Fact) -> TownState:
     dead = fact.event.fatalities
     if dead is None or isinstance(fact.event, StatisticReported):
         return replace(state, last_event_at=fact.occurred_at)
-    was = state.fatalities
-    total = Toll(was.low + dead.low, was.best + dead.best, was.high + dead.high)
+    total = added(state.fatalities, Toll(dead.low, dead.best, dead.high))
     state = replace(state, last_event_at=fact.occurred_at, fatalities=total)
     if not dead.is_ordered:
         state = _flag(

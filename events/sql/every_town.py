@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from events.kinds import CORRECTION_KINDS
 from events.record import Record
-from events.snapshots import Snapshot, TownRead
+from events.snapshots import NO_TOLL, Snapshot, TownRead
 from events.sql.schema import (
     FOREVER,
     SNAPSHOTS_CHECKPOINT,
@@ -66,6 +66,9 @@ def read_towns(
     listed: dict[str, list[str]] = {}
     for row in conn.execute(statements.listed, params):
         listed.setdefault(row.stream, []).append(row.listed)
+    tolls = {
+        row.stream: (row.low, row.best, row.high) for row in conn.execute(statements.tolls, params)
+    }
     return [
         TownRead(
             head.town,
@@ -74,6 +77,7 @@ def read_towns(
             head.version or 0,
             head.held or 0,
             tuple(listed.get(head.town, ())),
+            tolls.get(head.town, NO_TOLL),
         )
         for head in heads
     ]
@@ -147,6 +151,9 @@ def _heads(one_town: bool) -> Select[Any]:
             snapshots.c.known_until,
             snapshots.c.state,
             snapshots.c.listed,
+            snapshots.c.low,
+            snapshots.c.best,
+            snapshots.c.high,
         )
         .select_from(towns.outerjoin(snapshots, latest))
         .where(towns.c.first_known <= _KNOWN_AT)
@@ -202,6 +209,25 @@ def _listed(one_town: bool) -> Select[Any]:
     return query.where(snapshots.c.stream == _TOWN) if one_town else query
 
 
+def _tolls(one_town: bool) -> Select[Any]:
+    """The sum of the dead of each town's snapshots up to `as_of` that held at `known_at`."""
+    query = (
+        select(
+            snapshots.c.stream,
+            func.sum(snapshots.c.low).label("low"),
+            func.sum(snapshots.c.best).label("best"),
+            func.sum(snapshots.c.high).label("high"),
+        )
+        .where(
+            snapshots.c.occurred_at <= _AS_OF,
+            snapshots.c.known_from <= _KNOWN_AT,
+            snapshots.c.known_until > _KNOWN_AT,
+        )
+        .group_by(snapshots.c.stream)
+    )
+    return query.where(snapshots.c.stream == _TOWN) if one_town else query
+
+
 _AMENDMENTS = select(events).where(
     events.c.target.in_(bindparam("ids", expanding=True)),
     events.c.recorded_at <= _KNOWN_AT,
@@ -216,10 +242,17 @@ class _Statements:
     reports: Select[Any]
     moved: Select[Any]
     listed: Select[Any]
+    tolls: Select[Any]
 
     @classmethod
     def built(cls, one_town: bool) -> _Statements:
-        return cls(_heads(one_town), _reports(one_town), _moved(one_town), _listed(one_town))
+        return cls(
+            _heads(one_town),
+            _reports(one_town),
+            _moved(one_town),
+            _listed(one_town),
+            _tolls(one_town),
+        )
 
 
 _EVERY_TOWN = _Statements.built(one_town=False)
@@ -240,4 +273,6 @@ def snapshot_of(row: Any, stream: str) -> Snapshot:
     """The snapshot of `stream` that a row with the snapshots table's columns holds."""
     until = None if row.known_until == FOREVER else from_micros(row.known_until)
     key = (from_micros(row.occurred_at), row.position)
-    return Snapshot(stream, key, from_micros(row.known_from), row.state, until, row.listed)
+    known_from = from_micros(row.known_from)
+    toll = (row.low, row.best, row.high)
+    return Snapshot(stream, key, known_from, row.state, until, row.listed, toll)

@@ -1,10 +1,11 @@
 """What refolding many towns takes, read back in a handful of queries whatever their number.
 
-When a step of the projector folds reports before some towns' newest
-snapshots, each of those towns starts again from its latest snapshot that
-still holds before the earliest of them. Asking town by town cost a few round
-trips each, most of a bulk import's catch-up; here each kind of row comes in
-one query for a chunk of towns.
+When a step of the projector folds reports before what it keeps of some
+towns, each of those towns starts again from its latest snapshot that still
+holds before the earliest of them, and needs the snapshots after it to see
+where its refold may stop. Asking town by town cost a few round trips each,
+most of a bulk import's catch-up; here each kind of row comes in one query
+for a chunk of towns.
 """
 
 from __future__ import annotations
@@ -12,7 +13,17 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import BigInteger, ScalarSelect, String, and_, column, select, tuple_, values
+from sqlalchemy import (
+    BigInteger,
+    ScalarSelect,
+    String,
+    and_,
+    column,
+    func,
+    select,
+    tuple_,
+    values,
+)
 from sqlalchemy.engine import Connection
 
 from events.kinds import CORRECTION_KINDS
@@ -23,6 +34,7 @@ from events.sql.schema import FOREVER, events, moves, snapshots, to_micros
 from events.sql.store import record_of
 
 _TOWNS_PER_QUERY = 500
+_LAST = 2**63 - 1
 
 
 def read_back(
@@ -30,18 +42,38 @@ def read_back(
     starts: Mapping[str, Key],
     through: int,
     also: Mapping[str, Collection[int]],
+    ahead: int | None = None,
 ) -> dict[str, ReadBack]:
-    """For each town of `starts`: its base snapshot and the records up to `through` after it."""
+    """For each town of `starts`: its base snapshot, the `ahead` after it, the records between.
+
+    With `ahead` None, every snapshot after the base and every record to the
+    town's end, up to position `through`.
+    """
     bases: dict[str, Snapshot] = {}
+    later: dict[str, list[Snapshot]] = {town: [] for town in starts}
     for chunk in chunks(sorted(starts), _TOWNS_PER_QUERY):
         rows = [(town, to_micros(starts[town][0]), starts[town][1]) for town in chunk]
         bases.update(
             (row.stream, snapshot_of(row, row.stream)) for row in conn.execute(_bases(rows))
         )
+        for row in conn.execute(_later(rows, ahead)):
+            later[row.stream].append(snapshot_of(row, row.stream))
+    whole = {town: ahead is None or len(later[town]) <= ahead for town in starts}
+    for town in starts:
+        later[town].sort(key=_key)
+        if not whole[town]:
+            del later[town][ahead:]
     found: dict[int, Record] = {}
     for chunk in chunks(sorted(starts), _TOWNS_PER_QUERY):
-        since = [(town, _since(bases.get(town))) for town in chunk]
-        for query in (_reports(since, through), _moved(since, through)):
+        spans = [
+            (
+                town,
+                _since(bases.get(town)),
+                _LAST if whole[town] else to_micros(later[town][-1].key[0]),
+            )
+            for town in chunk
+        ]
+        for query in (_reports(spans, through), _moved(spans, through)):
             for row in conn.execute(query):
                 found.setdefault(row.position, record_of(row))
     wanted = sorted({position for town in starts for position in also.get(town, ())})
@@ -57,7 +89,9 @@ def read_back(
     for record in found.values():
         if record.town in records:
             records[record.town].append(record)
-    return {town: ReadBack(bases.get(town), records[town]) for town in starts}
+    return {
+        town: ReadBack(bases.get(town), records[town], later[town], whole[town]) for town in starts
+    }
 
 
 def _bases(rows: list[tuple[str, int, int]]) -> Any:
@@ -94,40 +128,71 @@ def _latest(start: Any, column_: Any) -> ScalarSelect[Any]:
     )
 
 
-def _reports(since: list[tuple[str, int]], through: int) -> Any:
-    """The reports of each town that occurred from its base's time on."""
-    start = _values(since, column("town", String), column("since", BigInteger))
+def _later(rows: list[tuple[str, int, int]], ahead: int | None) -> Any:
+    """Each town's snapshots that still hold from its start key on: the first `ahead` and one."""
+    start = _values(
+        rows, column("town", String), column("occurred", BigInteger), column("at", BigInteger)
+    )
+    from_start = tuple_(snapshots.c.occurred_at, snapshots.c.position) >= tuple_(
+        start.c.occurred, start.c.at
+    )
+    open_ = select(snapshots).select_from(start.join(snapshots, snapshots.c.stream == start.c.town))
+    open_ = open_.where(snapshots.c.known_until == FOREVER, from_start)
+    if ahead is None:
+        return open_
+    nth = func.row_number().over(
+        partition_by=snapshots.c.stream, order_by=(snapshots.c.occurred_at, snapshots.c.position)
+    )
+    ranked = open_.add_columns(nth.label("nth")).subquery("ranked")
+    return select(ranked).where(ranked.c.nth <= ahead + 1)
+
+
+def _reports(spans: list[tuple[str, int, int]], through: int) -> Any:
+    """The reports of each town that occurred within its span of time."""
+    span = _spans(spans)
     return (
         select(events)
-        .select_from(start.join(events, events.c.town == start.c.town))
+        .select_from(span.join(events, events.c.town == span.c.town))
         .where(
-            events.c.occurred_at >= start.c.since,
+            events.c.occurred_at >= span.c.since,
+            events.c.occurred_at <= span.c.until,
             events.c.position <= through,
             events.c.kind.not_in(sorted(CORRECTION_KINDS)),
         )
     )
 
 
-def _moved(since: list[tuple[str, int]], through: int) -> Any:
-    """The reports of each town that a correction moved to its base's time or later."""
-    start = _values(since, column("town", String), column("since", BigInteger))
+def _moved(spans: list[tuple[str, int, int]], through: int) -> Any:
+    """The reports of each town that a correction moved into its span of time."""
+    span = _spans(spans)
     return (
         select(events)
         .select_from(
-            start.join(moves, moves.c.town == start.c.town).join(
+            span.join(moves, moves.c.town == span.c.town).join(
                 events, events.c.position == moves.c.position
             )
         )
         .where(
-            moves.c.occurred_at >= start.c.since,
-            events.c.town == start.c.town,
+            moves.c.occurred_at >= span.c.since,
+            moves.c.occurred_at <= span.c.until,
+            events.c.town == span.c.town,
             events.c.position <= through,
         )
     )
 
 
+def _spans(spans: list[tuple[str, int, int]]) -> Any:
+    return _values(
+        spans, column("town", String), column("since", BigInteger), column("until", BigInteger)
+    )
+
+
 def _values(rows: list[Any], *columns: Any) -> Any:
     return values(*columns, name="start").data(rows).cte("start")
+
+
+def _key(snapshot: Snapshot) -> Key:
+    return snapshot.key
 
 
 def _since(base: Snapshot | None) -> int:

@@ -56,6 +56,9 @@ snapshots = Table(
     Column("known_until", BigInteger, nullable=False),
     Column("state", Text, nullable=False),
     Column("listed", Text, nullable=True),
+    Column("low", BigInteger, nullable=False, server_default="0", doc="dead since the last one"),
+    Column("best", BigInteger, nullable=False, server_default="0"),
+    Column("high", BigInteger, nullable=False, server_default="0"),
 )
 
 moves = Table(

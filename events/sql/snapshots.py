@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Delete,
-    Table,
     bindparam,
     delete,
     insert,
@@ -20,12 +17,11 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy import Update as UpdateStatement
 from sqlalchemy.engine import Connection
 
 from events.kinds import CAPTIVE_KINDS
 from events.record import Record
-from events.snapshots import Held, Key, Move, ReadBack, Snapshot, TownRead, Update
+from events.snapshots import Closure, Cut, Held, Key, Move, ReadBack, Snapshot, TownRead, Update
 from events.sql.every_town import CHECKPOINT, read_towns
 from events.sql.read_back import read_back
 from events.sql.schema import (
@@ -55,11 +51,15 @@ class SqlSnapshots:
             return int(conn.execute(CHECKPOINT).scalar_one())
 
     def read_back(
-        self, starts: Mapping[str, Key], through: int, also: Mapping[str, Collection[int]]
+        self,
+        starts: Mapping[str, Key],
+        through: int,
+        also: Mapping[str, Collection[int]],
+        ahead: int | None = None,
     ) -> dict[str, ReadBack]:
-        """For each town of `starts`, where refolding it from its start key begins."""
+        """For each town of `starts`, the stretch of its history a refold from there needs."""
         with self._reading() as conn:
-            return read_back(conn, starts, through, also)
+            return read_back(conn, starts, through, also, ahead)
 
     def moves(self, reports: Collection[tuple[str, int]]) -> list[Move]:
         """Every move of the `reports`, each named by its town and position."""
@@ -145,14 +145,16 @@ class SqlSnapshots:
 
     @staticmethod
     def _write(conn: Connection, change: Update) -> None:
-        for closure in change.closures:
-            _end(conn, _END_SNAPSHOTS, closure.key, closure.at, closure.stream)
+        if change.closures:
+            ended = [_closure_row(closure) for closure in change.closures]
+            conn.execute(_NEVER_HELD, ended)
+            conn.execute(_ENDED, ended)
         if change.snapshots:
             conn.execute(insert(snapshots), [_snapshot_row(s) for s in change.snapshots])
         if change.moves:
             conn.execute(insert(moves), [_move_row(m) for m in change.moves])
         for cut in change.cuts:
-            _end(conn, _END_HELD, cut.key, cut.at)
+            _end_held(conn, cut)
         if change.held:
             conn.execute(insert(captives_held), [_held_row(row) for row in change.held])
         if change.towns:
@@ -164,66 +166,78 @@ class SqlSnapshots:
 
 
 def _snapshot_row(snapshot: Snapshot) -> dict[str, Any]:
+    until = snapshot.known_until
     return {
         "stream": snapshot.stream,
         "occurred_at": to_micros(snapshot.key[0]),
         "position": snapshot.key[1],
         "known_from": to_micros(snapshot.known_from),
-        "known_until": FOREVER,
+        "known_until": FOREVER if until is None else to_micros(until),
         "state": snapshot.state,
         "listed": snapshot.listed,
+        "low": snapshot.toll[0],
+        "best": snapshot.toll[1],
+        "high": snapshot.toll[2],
     }
 
 
-def _end(
-    conn: Connection, ending: _Ending, key: Key, at: datetime, stream: str | None = None
-) -> None:
-    """End the open rows from `key` on at `at` (of `stream` only, for snapshots).
+def _closure_row(closure: Closure) -> dict[str, Any]:
+    return {
+        "of_stream": closure.stream,
+        "at_occurred": to_micros(closure.key[0]),
+        "at_position": closure.key[1],
+        "ended_at": to_micros(closure.at),
+    }
 
-    A row that began at `at` itself never held: it goes, so that the step's own
-    row for the same place and moment can take its place.
+
+_OPEN_AT_KEY = (
+    snapshots.c.stream == bindparam("of_stream"),
+    snapshots.c.occurred_at == bindparam("at_occurred", type_=BigInteger),
+    snapshots.c.position == bindparam("at_position", type_=BigInteger),
+    snapshots.c.known_until == FOREVER,
+)
+_NEVER_HELD = delete(snapshots).where(
+    *_OPEN_AT_KEY, snapshots.c.known_from >= bindparam("ended_at", type_=BigInteger)
+)
+"""A snapshot a closure ends before it began never held: it goes, leaving its place free."""
+_ENDED = (
+    update(snapshots)
+    .where(*_OPEN_AT_KEY)
+    .values(known_until=bindparam("ended_at", type_=BigInteger))
+)
+
+
+def _end_held(conn: Connection, cut: Cut) -> None:
+    """End the open rows of captives held from the cut's key on, at its moment.
+
+    A row that began at that moment itself never held: it goes, so that the
+    step's own row for the same place and moment can take its place.
     """
     params = {
-        "from_occurred": to_micros(key[0]),
-        "from_position": key[1],
-        "ended_at": to_micros(at),
-        "of_stream": stream,
+        "from_occurred": to_micros(cut.key[0]),
+        "from_position": cut.key[1],
+        "ended_at": to_micros(cut.at),
     }
-    conn.execute(ending.delete, params)
-    conn.execute(ending.update, params)
+    conn.execute(_HELD_NEVER, params)
+    conn.execute(_HELD_ENDED, params)
 
 
-@dataclass(frozen=True, slots=True)
-class _Ending:
-    """The two statements that end a table's open rows from a place on, built once."""
-
-    delete: Delete
-    update: UpdateStatement
-
-    @classmethod
-    def of(cls, table: Table, *where: Any) -> _Ending:
-        place = tuple_(table.c.occurred_at, table.c.position) >= tuple_(
-            bindparam("from_occurred", type_=BigInteger),
-            bindparam("from_position", type_=BigInteger),
-        )
-        at = bindparam("ended_at", type_=BigInteger)
-        still = [*where, place, table.c.known_until == FOREVER]
-        return cls(
-            delete(table).where(*still, table.c.known_from == at),
-            update(table).where(*still).values(known_until=at),
-        )
-
-
-_END_SNAPSHOTS = _Ending.of(snapshots, snapshots.c.stream == bindparam("of_stream"))
-_END_HELD = _Ending.of(captives_held)
-
-
-def _holding(known_from: Any, known_until: Any, known_at: datetime | None) -> list[Any]:
-    """The conditions for a row that held at `known_at` (None: one that still holds)."""
-    if known_at is None:
-        return [known_until == FOREVER]
-    at = to_micros(known_at)
-    return [known_from <= at, known_until > at]
+_HELD_OPEN_FROM = (
+    tuple_(captives_held.c.occurred_at, captives_held.c.position)
+    >= tuple_(
+        bindparam("from_occurred", type_=BigInteger),
+        bindparam("from_position", type_=BigInteger),
+    ),
+    captives_held.c.known_until == FOREVER,
+)
+_HELD_NEVER = delete(captives_held).where(
+    *_HELD_OPEN_FROM, captives_held.c.known_from == bindparam("ended_at", type_=BigInteger)
+)
+_HELD_ENDED = (
+    update(captives_held)
+    .where(*_HELD_OPEN_FROM)
+    .values(known_until=bindparam("ended_at", type_=BigInteger))
+)
 
 
 def _held_row(row: Held) -> dict[str, Any]:

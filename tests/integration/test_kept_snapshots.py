@@ -5,16 +5,19 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from events.snapshots import Update
 from events.sql import SqlEventStore, SqlSnapshots, connect, read_back
+from events.sql.schema import FOREVER
+from events.sql.schema import snapshots as snapshots_table
 from events.store import Appended, Pending
 from projections.keeping import Projector
 from tests.clock import FakeClock
@@ -175,17 +178,53 @@ def test_late_reports_in_more_towns_than_one_read_back_takes_refold_each_as_a_re
         ]
 
 
-def _clash(town: str, day: int, *, dead: int) -> Pending:
+def test_correcting_an_old_report_ends_only_the_snapshots_near_it(fresh: Fresh) -> None:
+    with fresh() as (store, snapshots, clock):
+        clashes = [_clash(TOWN, 1, dead=1, hour=hour) for hour in range(1, 121)]
+        outcomes = store.append(clashes, "importer")
+        projector = Projector(store, snapshots, every=4)
+        projector.catch_up()
+        before, ended_before = clock.now, _ended(store)
+        clock.advance(seconds=1)
+        old = outcomes[4].record  # the clash at 05:00 on the first of March
+        fixed = replacement(
+            "clash", occurred_at=_hours_in(1, 5), sides=[REBELS], fatalities=_dead(11)
+        )
+        store.append([Pending(correction(old.id, fixed))], "editor")
+
+        projector.catch_up()
+
+        assert _ended(store) - ended_before <= 3  # not the 30 or so after it
+        for moment in (before, clock.now):
+            for as_of in (at("2020-03-01T03:00:00Z"), at("2020-03-06T00:00:00Z")):
+                kept = projector.town(TOWN, as_of, moment)
+                assert kept.state == replayed(store, TOWN, as_of, moment)
+        assert projector.town(TOWN, clock.now, clock.now).state.fatalities.best == 130
+        assert projector.town(TOWN, clock.now, before).state.fatalities.best == 120
+
+
+def _ended(store: SqlEventStore) -> int:
+    """How many snapshot versions no longer hold."""
+    query = select(func.count()).where(snapshots_table.c.known_until != FOREVER)
+    with store.connection() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def _clash(town: str, day: int, *, dead: int, hour: int = 10) -> Pending:
     """A clash in `town` on the `day`th of March 2020 that left `dead` dead."""
     return Pending(
         event(
             "clash",
             town=town,
-            occurred_at=f"2020-03-0{day}T10:00:00Z",
+            occurred_at=f"2020-03-0{day}T10:00:00Z" if hour == 10 else _hours_in(day, hour),
             sides=[REBELS],
             fatalities=_dead(dead),
         )
     )
+
+
+def _hours_in(day: int, hours: int) -> str:
+    return (at(f"2020-03-0{day}T00:00:00Z") + timedelta(hours=hours)).isoformat()
 
 
 def _dead(count: int) -> dict[str, int]:

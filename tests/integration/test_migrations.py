@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 
 from events.errors import StoreUnavailable
+from events.record import Record
 from events.sql import SqlEventStore, SqlSnapshots, connect
 from events.sql.engine import create
 from events.sql.migrate import current_revision, head_revision, upgrade
@@ -73,23 +74,7 @@ def test_snapshots_kept_with_whole_lists_still_read_right_after_the_upgrade(
     )
     [written] = SqlEventStore(old, clock).append([Pending(deal)], "alice")
     record = written.record
-    with old.begin() as conn:  # what 0004's projector kept: the whole lists inside the state
-        whole = fold(town.TownState(record.town), town.evolve, facts([record]))
-        conn.execute(
-            text("INSERT INTO snapshots VALUES (:town, :at, 1, :known, :forever, :state)"),
-            {
-                "town": record.town,
-                "at": to_micros(deal.occurred_at),
-                "known": to_micros(record.recorded_at),
-                "forever": FOREVER,
-                "state": STATE.dump_json(whole).decode(),
-            },
-        )
-        conn.execute(text("UPDATE checkpoints SET position = 1 WHERE name = 'snapshots'"))
-        conn.execute(
-            text("INSERT INTO towns VALUES (:town, :known)"),
-            {"town": record.town, "known": to_micros(record.recorded_at)},
-        )
+    _keep_as_before(old, record, "0004")  # the whole lists inside the state
 
     engine = connect(database_url)
     store = SqlEventStore(engine, clock)
@@ -124,6 +109,71 @@ def test_snapshots_kept_with_whole_lists_still_read_right_after_the_upgrade(
     assert len(kept.state.statistics) == 1
     old.dispose()
     engine.dispose()
+
+
+def test_snapshots_kept_with_the_sum_of_the_dead_still_read_right_after_the_upgrade(
+    database_url: str, clock: FakeClock
+) -> None:
+    old = create(database_url)
+    upgrade(old, "0005")
+    clash = event("clash", occurred_at="2020-03-10T10:00:00Z", sides=[REBELS], fatalities=_dead(4))
+    [written] = SqlEventStore(old, clock).append([Pending(clash)], "alice")
+    record = written.record
+    _keep_as_before(old, record, "0005")  # the whole sum of the dead inside the state
+
+    engine = connect(database_url)
+    store = SqlEventStore(engine, clock)
+    projector = Projector(store, SqlSnapshots(store), every=1)
+    before = clock.now
+    clock.advance(minutes=1)
+    days = ("2020-03-09T10:00:00Z", "2020-03-11T10:00:00Z")  # one late, one after
+    store.append(
+        [
+            Pending(event("clash", occurred_at=day, sides=[REBELS], fatalities=_dead(n)))
+            for n, day in ((2, days[0]), (3, days[1]))
+        ],
+        "alice",
+    )
+    projector.catch_up()
+
+    for moment in (before, clock.now):
+        kept = projector.town(record.town, AFTER_ALL, moment)
+        assert kept.state == replayed(store, record.town, AFTER_ALL, moment)
+    assert projector.town(record.town, AFTER_ALL, clock.now).state.fatalities.best == 9
+    old.dispose()
+    engine.dispose()
+
+
+_OLD_SNAPSHOT = {
+    "0004": "INSERT INTO snapshots VALUES (:town, :at, 1, :known, :forever, :state)",
+    "0005": "INSERT INTO snapshots VALUES (:town, :at, 1, :known, :forever, :state, NULL)",
+}
+
+
+def _keep_as_before(engine: Engine, record: Record, revision: str) -> None:
+    """Keep the one-record town's snapshot as the projector of `revision` did: all in `state`."""
+    whole = fold(town.TownState(record.town), town.evolve, facts([record]))
+    assert record.event.occurred_at is not None
+    with engine.begin() as conn:
+        conn.execute(
+            text(_OLD_SNAPSHOT[revision]),
+            {
+                "town": record.town,
+                "at": to_micros(record.event.occurred_at),
+                "known": to_micros(record.recorded_at),
+                "forever": FOREVER,
+                "state": STATE.dump_json(whole).decode(),
+            },
+        )
+        conn.execute(text("UPDATE checkpoints SET position = 1 WHERE name = 'snapshots'"))
+        conn.execute(
+            text("INSERT INTO towns VALUES (:town, :known)"),
+            {"town": record.town, "known": to_micros(record.recorded_at)},
+        )
+
+
+def _dead(count: int) -> dict[str, int]:
+    return {"low": count, "best": count, "high": count}
 
 
 @pytest.mark.postgres

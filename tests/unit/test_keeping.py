@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.memory import InMemoryStore
 from events.snapshots import InMemorySnapshots
+from projections import keeping
 from projections.holdings import Holdings
 from projections.keeping import Projector
 from tests.clock import FakeClock
@@ -90,3 +92,34 @@ def test_a_rebuild_by_another_process_midway_leaves_every_moment_as_a_replay(
         for slug, expected in everyone.items():
             kept = projector.town(slug, as_of, known_at)
             assert (kept.state, kept.version, kept.captives_held) == expected, slug
+
+
+@settings(max_examples=200)
+@given(
+    arrivals(max_size=16),
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.integers(1, 2),
+    st.integers(0, 1),
+    st.lists(instants, min_size=1, max_size=3),
+)
+def test_a_projector_that_keeps_and_reads_back_little_still_answers_every_moment_as_a_replay(
+    script: list[Arrival],
+    every: int,
+    kept: int,
+    ahead: int,
+    retries: int,
+    as_ofs: list[datetime],
+) -> None:
+    # Few snapshots in memory and few read back: old amendments read back
+    # stretches that do not meet, refolds run past them, towns read it all.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keeping, "KEPT", kept)
+        patch.setattr(keeping, "AHEAD", ahead)
+        patch.setattr(keeping, "RETRIES", retries)
+        store, projector, start = _kept(script, every, processes=2)
+
+        for known_at in moments(start, script):
+            for as_of in as_ofs:
+                everyone = replayed_towns(store, as_of, known_at)
+                assert kept_towns(projector, as_of, known_at) == everyone, (as_of, known_at)

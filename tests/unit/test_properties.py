@@ -120,18 +120,21 @@ def test_a_stale_expected_version_changes_nothing(
 
 
 @given(histories(), st.lists(st.integers(min_value=0, max_value=25), max_size=4))
-def test_folding_in_pieces_with_the_growing_lists_set_aside_gives_the_whole_fold(
+def test_folding_in_pieces_with_the_lists_and_the_dead_set_aside_gives_the_whole_fold(
     history: list[ReportedEvent], cuts: list[int]
 ) -> None:
     records = [record(e, position) for position, e in enumerate(history, 1)]
 
     for slug in TOWNS:
         ordered = facts([r for r in records if r.town == slug])
-        state, set_aside = town.TownState(slug), []
+        state, set_aside, dead = town.TownState(slug), [], town.ZERO
         for n, fact in enumerate(ordered):
             if n in cuts:
-                state, listed = town.split(state)
+                state, listed, segment = town.split(state)
                 set_aside.append(listed)
+                dead = town.added(dead, segment)
             state = town.evolve(state, fact)
 
-        assert town.joined(state, set_aside) == fold(town.TownState(slug), town.evolve, ordered)
+        assert town.joined(state, set_aside, dead) == fold(
+            town.TownState(slug), town.evolve, ordered
+        )

@@ -422,9 +422,9 @@ def test_an_agreement_renewed_after_a_snapshot_is_listed_once_after_the_others()
         agreement(11, "deployment"),
     )
     first, later = facts(records[:2]), facts(records[2:])
-    snapshot, set_aside = town.split(fold(town.TownState("karak-sharqi"), town.evolve, first))
+    snapshot, set_aside, dead = town.split(fold(town.TownState("karak-sharqi"), town.evolve, first))
 
-    state = town.joined(fold(snapshot, town.evolve, later), [set_aside])
+    state = town.joined(fold(snapshot, town.evolve, later), [set_aside], dead)
 
     assert [a.event for a in state.agreements] == [records[1].id, records[2].id]
     assert state == state_of(records)
