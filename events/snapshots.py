@@ -55,7 +55,7 @@ class Snapshot:
     toll: Toll = NO_TOLL
 
     def says_what(self, other: Snapshot) -> bool:
-        """Whether `other` is at the same key and holds the same state."""
+        """Whether `other` is at the same key with the same state, lists and dead."""
         return (self.key, self.state, self.listed, self.toll) == (
             other.key,
             other.state,
@@ -409,7 +409,7 @@ def _closed(snapshot: Snapshot, closure: Closure) -> Snapshot | None:
     """The snapshot as the closure leaves it; None if it began at the closure, never holding."""
     if snapshot.known_until is not None or snapshot.key != closure.key:
         return snapshot
-    if snapshot.known_from == closure.at:
+    if snapshot.known_from >= closure.at:
         return None
     return replace(snapshot, known_until=closure.at)
 

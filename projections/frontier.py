@@ -178,9 +178,11 @@ class Stretch:
         at the first snapshot beyond `last` that says what the old one there
         says. None if it runs past the stretch's end: it needs more.
 
-        Should anything folded have been known after `at` (clocks of two
-        processes that disagree), nothing old is kept: every snapshot from
-        `start` on ends at `at`, and the new ones hold from the latest time.
+        Should anything folded have been known after `at`, nothing old is
+        kept: every snapshot from `start` on ends at `at`, and the new ones
+        hold from the latest time. The log's `recorded_at` never decreases
+        along its positions (the append planner sees to it), so this is a
+        defence, not a path the projector takes.
         """
         records = (*self.records, *added)
         prior = [s for s in self.snapshots if s.key < start]

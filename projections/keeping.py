@@ -281,11 +281,13 @@ class Projector:
         for group in _groups(placed):
             have = stretches[-1] if stretches and stretches[-1].tip is not None else None
             tip = None if have is None else have.tip
+            amended = {p.record.target for p in group if p.record.target is not None}
             fresh = [
                 p
                 for p in group
                 if tip is not None
                 and p.record.target is None
+                and p.record.id not in amended
                 and (tip.key is None or p.key > tip.key)
             ]
             late = [p for p in group if p not in fresh]
@@ -357,7 +359,7 @@ class Projector:
                     moves.append(Move(record.town, target.position, moved_to, record.recorded_at))
             first, last = (min(places), target.position), (max(places), target.position)
             placed.append(_Placed(record, first, first, last, target.kind in CAPTIVE_KINDS))
-        return _widened(placed, moves), moves
+        return placed, moves
 
     def _earlier_moves(self, page: list[Record], by_id: dict[UUID, Record]) -> list[Move]:
         """The moves already kept of every report the page's amendments name, in one query."""
@@ -398,26 +400,6 @@ def _first(placed: list[_Placed]) -> Key:
 
 def _last(placed: list[_Placed]) -> Key:
     return max(p.last for p in placed)
-
-
-def _widened(placed: list[_Placed], moves: list[Move]) -> list[_Placed]:
-    """`placed`, with each report the step's own corrections move spanning those places too.
-
-    Should a correction be known before its report (clocks of two processes
-    that disagree), the report's refold still reaches where it now folds.
-    """
-    times: dict[int, list[datetime]] = {}
-    for move in moves:
-        times.setdefault(move.position, []).append(move.occurred_at)
-    found = []
-    for one in placed:
-        at = times.get(one.record.position)
-        if at and one.record.target is None:
-            first = (min(one.first[0], *at), one.first[1])
-            last = (max(one.last[0], *at), one.last[1])
-            one = replace(one, first=first, last=last)
-        found.append(one)
-    return found
 
 
 def _after(ordered: list[Fact], key: Key | None) -> list[Fact]:

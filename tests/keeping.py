@@ -46,11 +46,17 @@ def arrivals(draw: st.DrawFn, max_size: int = 20) -> list[Arrival]:
         if n and draw(st.integers(0, 3)) == 0:
             target = draw(st.integers(0, n))
             if draw(st.booleans()):
-                found.append(Arrival(retract=target, catch_up=draw(st.booleans())))
+                tied = draw(st.integers(0, 3)) == 0  # as in one batch with its report
+                found.append(
+                    Arrival(retract=target, catch_up=draw(st.booleans()), same_moment=tied)
+                )
             else:
                 moved_to = draw(st.one_of(st.none(), instants))
                 recount = draw(st.integers(1, 30))
-                found.append(Arrival(correct=target, moved_to=moved_to, recount=recount))
+                tied = draw(st.integers(0, 3)) == 0
+                found.append(
+                    Arrival(correct=target, moved_to=moved_to, recount=recount, same_moment=tied)
+                )
     return found
 
 

@@ -13,7 +13,17 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, ScalarSelect, Select, String, and_, bindparam, func, select
+from sqlalchemy import (
+    BigInteger,
+    ScalarSelect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    select,
+)
 from sqlalchemy.engine import Connection
 
 from events.kinds import CORRECTION_KINDS
@@ -214,9 +224,9 @@ def _tolls(one_town: bool) -> Select[Any]:
     query = (
         select(
             snapshots.c.stream,
-            func.sum(snapshots.c.low).label("low"),
-            func.sum(snapshots.c.best).label("best"),
-            func.sum(snapshots.c.high).label("high"),
+            cast(func.sum(snapshots.c.low), BigInteger).label("low"),
+            cast(func.sum(snapshots.c.best), BigInteger).label("best"),
+            cast(func.sum(snapshots.c.high), BigInteger).label("high"),
         )
         .where(
             snapshots.c.occurred_at <= _AS_OF,
