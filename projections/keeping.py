@@ -266,6 +266,7 @@ class Projector:
                     kept[town] = stretch.trimmed(KEPT)
             if not starts:
                 break
+        assert not starts, "a read of a town's whole history covers every change in it"
         return kept
 
     def _fold_town(
