@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 from uuid import UUID
+
+from immutables import Map
 
 from events.kinds import (
     CaptivesKilled,
@@ -65,13 +67,35 @@ class Remains:
     event: UUID
 
 
+_T = TypeVar("_T")
+
+_Listed = Map[int, _T]
+"""Entries in the order they were added: the n-th at key n."""
+
+
 @dataclass(frozen=True, slots=True)
 class Ledger:
-    """Every captive group by slug, the remains handed over, and what did not add up."""
+    """Every captive group by slug, the remains handed over, and what did not add up.
 
-    groups: dict[str, CaptiveGroup]
-    remains: tuple[Remains, ...] = ()
-    anomalies: tuple[Anomaly, ...] = ()
+    The maps are persistent: the ledger after a fact shares all but the one or
+    two groups it changes with the ledger before, so a fold costs the same
+    for each fact however many groups there are, and every earlier ledger
+    stays as it was.
+    """
+
+    groups: Map[str, CaptiveGroup]
+    handed_over: _Listed[Remains]
+    flagged: _Listed[Anomaly]
+
+    @property
+    def remains(self) -> tuple[Remains, ...]:
+        """The remains handed over, in the order they were folded."""
+        return _in_order(self.handed_over)
+
+    @property
+    def anomalies(self) -> tuple[Anomaly, ...]:
+        """What did not add up across groups, in the order it was folded."""
+        return _in_order(self.flagged)
 
     def held_at(self, town: str) -> int:
         """How many captives are held in `town`, whoever holds them."""
@@ -80,7 +104,15 @@ class Ledger:
 
 def empty_ledger() -> Ledger:
     """The ledger before any report."""
-    return Ledger(groups={})
+    return Ledger(Map(), Map(), Map())
+
+
+def _added(listed: _Listed[_T], entry: _T) -> _Listed[_T]:
+    return listed.set(len(listed), entry)
+
+
+def _in_order(listed: _Listed[_T]) -> tuple[_T, ...]:
+    return tuple(listed[n] for n in range(len(listed)))
 
 
 def evolve(ledger: Ledger, fact: Fact) -> Ledger:
@@ -92,13 +124,13 @@ def evolve(ledger: Ledger, fact: Fact) -> Ledger:
         entry = Remains(
             event.count, event.from_, event.to, event.via, event.town, fact.occurred_at, fact.id
         )
-        return replace(ledger, remains=(*ledger.remains, entry))
+        return replace(ledger, handed_over=_added(ledger.handed_over, entry))
     if not isinstance(event, CaptivesTransferred | CaptivesReleased | CaptivesKilled):
         return ledger
     group = ledger.groups.get(event.group)
     if group is None:
         anomaly = Anomaly("unknown_group", f"no captive group {event.group!r} is known", (fact.id,))
-        return replace(ledger, anomalies=(*ledger.anomalies, anomaly))
+        return replace(ledger, flagged=_added(ledger.flagged, anomaly))
     if isinstance(event, CaptivesTransferred):
         return _transferred(ledger, group, event, fact)
     return _ended(ledger, group, event, fact)
@@ -195,7 +227,7 @@ def _excess(group: CaptiveGroup, verb: str, asked: int, held: int, fact: Fact) -
 
 
 def _with(ledger: Ledger, group: CaptiveGroup) -> Ledger:
-    return replace(ledger, groups={**ledger.groups, group.group: group})
+    return replace(ledger, groups=ledger.groups.set(group.group, group))
 
 
 def _flag(group: CaptiveGroup, code: str, detail: str, fact: Fact) -> CaptiveGroup:

@@ -14,7 +14,6 @@ from events.record import Record
 from events.snapshots import InMemorySnapshots
 from events.store import MAX_PAGE, EventStore
 from projections import captives as ledger_folds
-from projections import town as town_folds
 from projections.anomalies import Anomaly
 from projections.audit import Audited, audited
 from projections.captives import CaptiveGroup, GroupStatus, Ledger, Remains
@@ -202,8 +201,3 @@ def totals(ledger: Ledger) -> dict[str, object]:
         "by_holder_side": dict(sorted(by_side.items())),
         "by_status": dict(sorted(Counter(g.status for g in groups).items())),
     }
-
-
-def _view(slug: str, stream: list[Record], ledger: Ledger, at: Moment) -> TownView:
-    state = fold(TownState(slug), town_folds.evolve, facts(stream, at.as_of))
-    return TownView(state, stream[-1].version, ledger.held_at(slug), at)

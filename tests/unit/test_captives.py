@@ -475,7 +475,7 @@ def test_remains_handed_over_are_an_entry_of_the_ledger() -> None:
             event=records[0].id,
         ),
     )
-    assert ledger.groups == {}
+    assert dict(ledger.groups) == {}
 
 
 def test_reports_of_other_kinds_leave_the_ledger_as_it_is() -> None:
