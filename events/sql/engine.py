@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -9,6 +10,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from events.errors import InvalidDatabaseUrl
+
+SQLITE_AT_LEAST = (3, 35)
+"""The oldest SQLite whose SQL the store speaks (MATERIALIZED common table expressions)."""
 
 WRITE = {"sitrep_write": True}
 """Execution options of a connection that will append: it takes the write lock at BEGIN."""
@@ -36,6 +40,11 @@ def redacted(url: str) -> str:
 
 
 def _sqlite_engine(url: str) -> Engine:
+    if sqlite3.sqlite_version_info < SQLITE_AT_LEAST:
+        raise InvalidDatabaseUrl(
+            f"this Python links SQLite {sqlite3.sqlite_version}; sitrep needs "
+            f"{'.'.join(map(str, SQLITE_AT_LEAST))} or later: use a newer Python, or PostgreSQL"
+        )
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")

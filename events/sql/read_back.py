@@ -129,22 +129,48 @@ def _latest(start: Any, column_: Any) -> ScalarSelect[Any]:
 
 
 def _later(rows: list[tuple[str, int, int]], ahead: int | None) -> Any:
-    """Each town's snapshots that still hold from its start key on: the first `ahead` and one."""
+    """Each town's snapshots that still hold from its start key on: the first `ahead` and one.
+
+    The `ahead`-and-one-th is found through the primary key, so a read back
+    near a town's start costs the same however long its history is.
+    """
     start = _values(
         rows, column("town", String), column("occurred", BigInteger), column("at", BigInteger)
     )
     from_start = tuple_(snapshots.c.occurred_at, snapshots.c.position) >= tuple_(
         start.c.occurred, start.c.at
     )
-    open_ = select(snapshots).select_from(start.join(snapshots, snapshots.c.stream == start.c.town))
-    open_ = open_.where(snapshots.c.known_until == FOREVER, from_start)
     if ahead is None:
-        return open_
-    nth = func.row_number().over(
-        partition_by=snapshots.c.stream, order_by=(snapshots.c.occurred_at, snapshots.c.position)
+        open_ = select(snapshots).select_from(
+            start.join(snapshots, and_(snapshots.c.stream == start.c.town, from_start))
+        )
+        return open_.where(snapshots.c.known_until == FOREVER)
+    inner = snapshots.alias("inner")
+    nth = (
+        select(inner.c.occurred_at)
+        .where(
+            inner.c.stream == start.c.town,
+            inner.c.known_until == FOREVER,
+            tuple_(inner.c.occurred_at, inner.c.position) >= tuple_(start.c.occurred, start.c.at),
+        )
+        .order_by(inner.c.occurred_at, inner.c.position)
+        .limit(1)
+        .offset(ahead)
+        .scalar_subquery()
     )
-    ranked = open_.add_columns(nth.label("nth")).subquery("ranked")
-    return select(ranked).where(ranked.c.nth <= ahead + 1)
+    bounds = select(
+        start.c.town, start.c.occurred, start.c.at, func.coalesce(nth, _LAST).label("until")
+    ).cte("bounds")
+    # Computed first, as in `_bases`, so PostgreSQL runs the subquery once a town.
+    bounds = bounds.prefix_with("MATERIALIZED", dialect="postgresql")
+    span = and_(
+        snapshots.c.stream == bounds.c.town,
+        tuple_(snapshots.c.occurred_at, snapshots.c.position)
+        >= tuple_(bounds.c.occurred, bounds.c.at),
+        snapshots.c.occurred_at <= bounds.c.until,
+    )
+    query = select(snapshots).select_from(bounds.join(snapshots, span))
+    return query.where(snapshots.c.known_until == FOREVER)
 
 
 def _reports(spans: list[tuple[str, int, int]], through: int) -> Any:

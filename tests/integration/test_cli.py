@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -71,6 +72,18 @@ def test_a_bad_database_url_is_a_one_line_error() -> None:
     assert result.exit_code == 1
     assert "Error: cannot use database URL 'nonsense://somewhere'" in result.output
     assert "expected sqlite:///FILE" in result.output
+
+
+def test_an_sqlite_too_old_for_the_store_is_a_one_line_error(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 34, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.34.1")
+
+    result = runner.invoke(main, ["demo"])
+
+    assert result.exit_code == 1
+    assert "SQLite 3.34.1; sitrep needs 3.35 or later" in result.output
 
 
 def test_an_unreachable_database_is_a_one_line_error() -> None:

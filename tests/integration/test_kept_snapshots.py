@@ -204,6 +204,32 @@ def test_correcting_an_old_report_ends_only_the_snapshots_near_it(fresh: Fresh) 
         assert projector.town(TOWN, clock.now, before).state.fatalities.best == 120
 
 
+def test_reading_back_an_old_stretch_takes_only_the_few_snapshots_after_it(fresh: Fresh) -> None:
+    with fresh() as (store, snapshots, _clock):
+        outcomes = store.append(
+            [_clash(TOWN, 1, dead=1, hour=h) for h in range(1, 121)], "importer"
+        )
+        Projector(store, snapshots, every=4).catch_up()
+        old = outcomes[4].record
+        assert old.event.occurred_at is not None
+        start = (old.event.occurred_at, old.position)
+        through = snapshots.checkpoint()
+
+        piece = snapshots.read_back({TOWN: start}, through, {}, ahead=3)[TOWN]
+        whole = snapshots.read_back({TOWN: start}, through, {}, ahead=None)[TOWN]
+
+        assert (piece.whole, whole.whole) == (False, True)
+        assert len(whole.later) > 20  # the history runs on well past the piece
+        assert [s.key for s in piece.later] == [s.key for s in whole.later[:3]]
+        assert piece.snapshot == whole.snapshot
+        assert piece.snapshot is not None
+        assert piece.snapshot.key < start <= piece.later[0].key
+        last = piece.later[-1].key[0]
+        assert sorted(r.position for r in piece.records) == sorted(
+            r.position for r in whole.records if r.event.occurred_at and r.event.occurred_at <= last
+        )
+
+
 def _ended(store: SqlEventStore) -> int:
     """How many snapshot versions no longer hold."""
     query = select(func.count()).where(snapshots_table.c.known_until != FOREVER)
