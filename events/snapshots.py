@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from threading import Lock
-from typing import Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from events.kinds import CAPTIVE_KINDS, is_correction
@@ -95,8 +95,25 @@ class Held:
 
 
 @dataclass(frozen=True, slots=True)
+class Entry:
+    """An entry of the captive ledger from the fact at `key` on, as known from `known_from`.
+
+    `name` says what it is: a captive group's state (`group:` and its slug),
+    remains handed over or an anomaly across groups (`remains:` or `anomaly:`
+    and the id of the report that made it). `body` is its JSON. A read takes,
+    of each name, the latest entry up to `as_of` that held at `known_at`.
+    """
+
+    name: str
+    key: Key
+    known_from: datetime
+    body: str
+    known_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Cut:
-    """From `at` on, no Held row at or after `key` holds any more, whatever its town."""
+    """From `at` on, no Held row or Entry at or after `key` holds any more, whatever its town."""
 
     key: Key
     at: datetime
@@ -115,6 +132,7 @@ class Update:
     """When each town of the step was first known in it."""
     cuts: list[Cut] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,12 +215,19 @@ class Snapshots(Protocol):
         """What reading `town` as of `as_of` as known at `known_at` takes (version 0: unknown)."""
         ...
 
+    def ledger(self, as_of: datetime, known_at: datetime, name: str | None = None) -> list[Entry]:
+        """Of each name (or just `name`), the latest entry up to `as_of` that held at `known_at`.
+
+        Like the town reads, it reflects the log up to the checkpoint.
+        """
+        ...
+
     def save(self, update: Update) -> bool:
         """Apply `update` atomically; False, changing nothing, if the checkpoint is not `after`."""
         ...
 
     def reset(self) -> None:
-        """Forget every snapshot, move and town; the checkpoint goes back to 0."""
+        """Forget every snapshot, move, town, row and entry; the checkpoint goes back to 0."""
         ...
 
 
@@ -217,6 +242,7 @@ class InMemorySnapshots:
         self._moves: list[Move] = []
         self._towns: dict[str, datetime] = {}
         self._held: list[Held] = []
+        self._entries: list[Entry] = []
 
     def checkpoint(self) -> int:
         """The log position every snapshot and move reflects."""
@@ -358,6 +384,19 @@ class InMemorySnapshots:
         }
         return [record for record in stream if record.id in wanted or record.target in wanted]
 
+    def ledger(self, as_of: datetime, known_at: datetime, name: str | None = None) -> list[Entry]:
+        """Of each name (or just `name`), the latest entry up to `as_of` that held at `known_at`."""
+        latest: dict[str, Entry] = {}
+        with self._lock:
+            for entry in self._entries:
+                if name not in (None, entry.name) or entry.key[0] > as_of:
+                    continue
+                if not _holds(entry, known_at):
+                    continue
+                if entry.name not in latest or latest[entry.name].key < entry.key:
+                    latest[entry.name] = entry
+        return sorted(latest.values(), key=_key)
+
     def save(self, update: Update) -> bool:
         """Apply `update` atomically; False, changing nothing, if the checkpoint is not `after`."""
         with self._lock:
@@ -374,11 +413,17 @@ class InMemorySnapshots:
             for town, first in update.towns.items():
                 self._towns.setdefault(town, first)
             for cut in update.cuts:
-                cut_rows = (_cut(row, cut) for row in self._held)
-                self._held = [row for row in cut_rows if row is not None]
+                held = (_cut(row, cut) for row in self._held)
+                self._held = [row for row in held if row is not None]
+                entries = (_cut(entry, cut) for entry in self._entries)
+                self._entries = [entry for entry in entries if entry is not None]
             places = {(row.town, *_place(row)) for row in self._held}
             assert not places & {(row.town, *_place(row)) for row in update.held}, "duplicate row"
             self._held.extend(update.held)
+            named = {(entry.name, *_place(entry)) for entry in self._entries}
+            new = {(entry.name, *_place(entry)) for entry in update.entries}
+            assert not named & new, "duplicate entry"
+            self._entries.extend(update.entries)
             self._checkpoint = update.through
             return True
 
@@ -386,17 +431,20 @@ class InMemorySnapshots:
         """Forget every snapshot, move and town; the checkpoint goes back to 0."""
         with self._lock:
             self._snapshots, self._moves, self._towns, self._checkpoint = {}, [], {}, 0
-            self._held = []
+            self._held, self._entries = [], []
 
 
-def _holds(snapshot: Snapshot | Held, known_at: datetime | None) -> bool:
+def _holds(snapshot: Snapshot | Held | Entry, known_at: datetime | None) -> bool:
     if known_at is None:
         return snapshot.known_until is None
     until = snapshot.known_until
     return snapshot.known_from <= known_at and (until is None or known_at < until)
 
 
-def _cut(row: Held, cut: Cut) -> Held | None:
+_Row = TypeVar("_Row", Held, Entry)
+
+
+def _cut(row: _Row, cut: Cut) -> _Row | None:
     """The row as the cut leaves it; None if it began at the cut and so never held."""
     if row.known_until is not None or row.key < cut.key:
         return row
@@ -414,7 +462,7 @@ def _closed(snapshot: Snapshot, closure: Closure) -> Snapshot | None:
     return replace(snapshot, known_until=closure.at)
 
 
-def _place(row: Snapshot | Held) -> tuple[datetime, int, datetime]:
+def _place(row: Snapshot | Held | Entry) -> tuple[datetime, int, datetime]:
     """What makes a row unique within its stream or town, as the database's key does."""
     return (*row.key, row.known_from)
 
@@ -424,7 +472,7 @@ def _within(occurred_at: datetime | None, after: Key | None, until: datetime | N
     return (after is None or occurred_at >= after[0]) and (until is None or occurred_at <= until)
 
 
-def _key(snapshot: Snapshot | Held) -> Key:
+def _key(snapshot: Snapshot | Held | Entry) -> Key:
     return snapshot.key
 
 

@@ -3,14 +3,16 @@
 A town's `captives_held` sums `held` over the groups held there, wherever
 their reports were filed, so it comes from the one ledger fold over every
 captive report. The keeper folds that ledger in memory as the log grows and
-writes a `Held` row wherever a fact changes a town's total, valid from the
-`recorded_at` of the record that made it so. A record that folds before facts
-already folded (a late report, an amendment) cuts every row from its key on,
+writes a `Held` row wherever a fact changes a town's total, and an `Entry`
+wherever it changes a group or adds to the ledger (projections.ledger_entries),
+valid from the `recorded_at` of the record that made it so. A record that folds before facts
+already folded (a late report, an amendment) cuts every row and entry from its key on,
 at its `recorded_at`, and the ledger folds again from the nearest state kept
 before it: one of the last few it kept, or the start of the log.
 
 Each record is kept on its own, so the rows are exact at every `known_at`; a
-read is one row: the latest before `as_of` that held at `known_at`.
+read is one row: the latest before `as_of` that held at `known_at`; and a
+read of the ledger is, of each entry's name, that same latest one.
 """
 
 from __future__ import annotations
@@ -18,19 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
-from events.kinds import (
-    CaptivesKilled,
-    CaptivesReleased,
-    CaptivesTaken,
-    CaptivesTransferred,
-    ReportCorrected,
-    ReportRetracted,
-)
+from events.kinds import ReportCorrected, ReportRetracted
 from events.record import Record
-from events.snapshots import Cut, Held, Key
+from events.snapshots import Cut, Entry, Held, Key
 from projections import captives
 from projections.captives import Ledger
+from projections.ledger_entries import changed, named_groups
 from projections.replay import Fact, facts
 
 POINT_EVERY = 16
@@ -55,27 +52,43 @@ class _Point:
 _START = _Point(None, captives.empty_ledger(), {})
 
 
+_Place = tuple[str, Key, datetime]
+
+
 @dataclass(slots=True)
 class Changes:
-    """The rows and cuts one step of the projection makes."""
+    """The rows, ledger entries and cuts one step of the projection makes."""
 
     cuts: list[Cut] = field(default_factory=list)
-    rows: dict[tuple[str, Key, datetime], Held] = field(default_factory=dict)
+    rows: dict[_Place, Held] = field(default_factory=dict)
+    entries: dict[_Place, Entry] = field(default_factory=dict)
 
     def cut(self, key: Key, at: datetime) -> None:
-        """End every row from `key` on at `at`, the step's own rows included."""
+        """End every row and entry from `key` on at `at`, the step's own included."""
         self.cuts.append(Cut(key, at))
-        for place, row in list(self.rows.items()):
-            if row.key < key or row.known_until is not None:
-                continue
-            if row.known_from == at:
-                del self.rows[place]  # never held: its replacement comes from the same moment
-            else:
-                self.rows[place] = replace(row, known_until=at)
+        _cut(self.rows, key, at)
+        _cut(self.entries, key, at)
 
     def hold(self, town: str, key: Key, at: datetime, held: int) -> None:
         """From `at` on, `town` holds `held` after the fact at `key`."""
         self.rows[(town, key, at)] = Held(town, key, at, held)
+
+    def enter(self, name: str, key: Key, at: datetime, body: str) -> None:
+        """From `at` on, the ledger's entry `name` reads `body` after the fact at `key`."""
+        self.entries[(name, key, at)] = Entry(name, key, at, body)
+
+
+_Row = TypeVar("_Row", Held, Entry)
+
+
+def _cut(rows: dict[_Place, _Row], key: Key, at: datetime) -> None:
+    for place, row in list(rows.items()):
+        if row.key < key or row.known_until is not None:
+            continue
+        if row.known_from == at:
+            del rows[place]  # never held: its replacement comes from the same moment
+        else:
+            rows[place] = replace(row, known_until=at)
 
 
 @dataclass(slots=True)
@@ -159,6 +172,9 @@ class Holdings:
                     totals[town] = totals.get(town, 0) + delta
                     if emit:
                         changes.hold(town, key, at, totals[town])
+        if emit:
+            for name, body in changed(before.ledger, ledger, fact):
+                changes.enter(name, key, at, body)
         memory.frontier = _Point(key, ledger, totals)
         memory.since_point += 1
         if memory.since_point >= self._point_every:
@@ -182,16 +198,8 @@ class Holdings:
 
 def _deltas(before: Ledger, after: Ledger, fact: Fact) -> dict[str, int]:
     """How each town's total moved with the groups `fact` names."""
-    event = fact.event
-    named: set[str] = set()
-    if isinstance(event, CaptivesTaken | CaptivesReleased | CaptivesKilled):
-        named.add(event.group)
-    elif isinstance(event, CaptivesTransferred):
-        named.add(event.group)
-        if event.new_group is not None:
-            named.add(event.new_group)
     deltas: dict[str, int] = {}
-    for slug in named:
+    for slug in named_groups(fact.event):
         old, new = before.groups.get(slug), after.groups.get(slug)
         if old is not None:
             deltas[old.held_at] = deltas.get(old.held_at, 0) - old.held

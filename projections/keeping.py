@@ -36,8 +36,10 @@ from events.snapshots import (
 )
 from events.store import MAX_PAGE, EventStore
 from projections import town as town_folds
+from projections.captives import Ledger
 from projections.frontier import Stretch, as_toll, lists_up_to, state_at
 from projections.holdings import Changes, Holdings
+from projections.ledger_entries import GROUP, ledger_of
 from projections.replay import Fact, facts
 from projections.town import TownState
 
@@ -182,6 +184,14 @@ class Projector:
         """Every town known at `known_at` as of `as_of`, by slug, from a few queries."""
         return [self._folded(read, as_of) for read in self._snapshots.every_town(as_of, known_at)]
 
+    def ledger(self, as_of: datetime, known_at: datetime, group: str | None = None) -> Ledger:
+        """The captive ledger as of `as_of`, as known at `known_at`, from its kept entries.
+
+        With `group`, it holds that group alone, if known, and nothing else.
+        """
+        name = None if group is None else GROUP + group
+        return ledger_of(self._snapshots.ledger(as_of, known_at, name))
+
     def _folded(self, read: TownRead, as_of: datetime) -> KeptTown:
         after = None if read.snapshot is None else read.snapshot.key
         state = state_at(read.town, read.snapshot)
@@ -212,6 +222,7 @@ class Projector:
             self._holdings.add(one.record, one.key, changes, captive=one.captive)
         update.cuts.extend(changes.cuts)
         update.held.extend(changes.rows.values())
+        update.entries.extend(changes.entries.values())
         moved: dict[str, set[int]] = {}
         for move in moves:
             moved.setdefault(move.town, set()).add(move.position)

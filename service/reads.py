@@ -9,18 +9,17 @@ from datetime import datetime
 from uuid import UUID
 
 from events.errors import InvalidEvent, NotFound
-from events.kinds import CAPTIVE_KINDS, CORRECTION_KINDS, KINDS
+from events.kinds import CORRECTION_KINDS, KINDS
 from events.record import Record
 from events.snapshots import InMemorySnapshots
 from events.store import MAX_PAGE, EventStore
-from projections import captives as ledger_folds
 from projections.anomalies import Anomaly
 from projections.audit import Audited, audited
 from projections.captives import CaptiveGroup, GroupStatus, Ledger, Remains
 from projections.casualties import GroupBy, Tally, casualties
 from projections.history import Change, history
 from projections.keeping import Projector
-from projections.replay import facts, fold
+from projections.replay import facts
 from projections.town import Status, TownState
 from service.moments import utc
 
@@ -99,11 +98,12 @@ class Reads:
         status: GroupStatus | None = None,
         holder_side: str | None = None,
     ) -> LedgerView:
-        """The captive ledger as of `as_of`, as known at `known_at`; groups filtered."""
-        ledger = self._ledger(at)
+        """The captive ledger as of `as_of`, as known at `known_at`; groups filtered, by slug."""
+        self._projector.catch_up()
+        ledger = self._projector.ledger(at.as_of, at.known_at)
         groups = [
             group
-            for group in ledger.groups.values()
+            for _, group in sorted(ledger.groups.items())
             if (status is None or group.status == status)
             and (holder_side is None or group.holder.side == holder_side)
         ]
@@ -111,7 +111,8 @@ class Reads:
 
     def captive_group(self, group: str, at: Moment) -> CaptiveGroup:
         """One captive group; NotFound if none of that name is known."""
-        found = self._ledger(at).groups.get(group)
+        self._projector.catch_up()
+        found = self._projector.ledger(at.as_of, at.known_at, group).groups.get(group)
         if found is None:
             raise NotFound(f"no captive group {group!r} is known as of {utc(at.as_of)}")
         return found
@@ -154,10 +155,6 @@ class Reads:
         ids = [record.id for record in page if record.kind not in CORRECTION_KINDS]
         amendments = list(self._all(known_at, targets=ids)) if ids else []
         return audited(page, amendments)
-
-    def _ledger(self, at: Moment) -> Ledger:
-        relevant = self._all(at.known_at, kinds=CAPTIVE_KINDS | CORRECTION_KINDS)
-        return fold(ledger_folds.empty_ledger(), ledger_folds.evolve, facts(relevant, at.as_of))
 
     def _all(
         self,

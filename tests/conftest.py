@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from events.memory import InMemoryStore
 from events.sql import SqlEventStore, connect
+from events.sql.schema import metadata
 from events.store import EventStore
 from tests.clock import FakeClock
 
@@ -70,9 +71,7 @@ def empty_postgres(url: str) -> None:
     """Drop every table sitrep makes, so the next connect migrates from scratch."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = (
-            "events, api_keys, snapshots, moves, towns, captives_held, checkpoints, alembic_version"
-        )
+        tables = ", ".join([*metadata.tables, "alembic_version"])
         conn.execute(text(f"DROP TABLE IF EXISTS {tables} CASCADE"))
     engine.dispose()
 

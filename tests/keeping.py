@@ -98,8 +98,23 @@ def replayed(store: EventStore, slug: str, as_of: datetime, known_at: datetime) 
 
 def replayed_held(store: EventStore, slug: str, as_of: datetime, known_at: datetime) -> int:
     """Captives held in the town, from a fold of the whole captive ledger: the reference."""
+    return replayed_ledger(store, as_of, known_at).held_at(slug)
+
+
+def replayed_ledger(store: EventStore, as_of: datetime, known_at: datetime) -> captives.Ledger:
+    """The captive ledger folded from every record known at `known_at`: the reference."""
     records = [r for page in _pages(store, known_at) for r in page]
-    return fold(captives.empty_ledger(), captives.evolve, facts(records, as_of)).held_at(slug)
+    return fold(captives.empty_ledger(), captives.evolve, facts(records, as_of))
+
+
+def assert_ledger_kept_as_replayed(
+    projector: Projector, store: EventStore, as_of: datetime, known_at: datetime
+) -> None:
+    """The kept ledger, whole and group by group, is the replayed one at this moment."""
+    expected = replayed_ledger(store, as_of, known_at)
+    assert projector.ledger(as_of, known_at) == expected, (as_of, known_at)
+    for slug, group in expected.groups.items():
+        assert dict(projector.ledger(as_of, known_at, slug).groups) == {slug: group}, slug
 
 
 def _pages(

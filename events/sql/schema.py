@@ -84,6 +84,18 @@ captives_held = Table(
     Index("captives_held_open", "known_until", "occurred_at", "position"),
 )
 
+captive_ledger = Table(
+    "captive_ledger",
+    metadata,
+    Column("name", String(160), primary_key=True, doc="group:SLUG, remains:ID or anomaly:ID"),
+    Column("occurred_at", BigInteger, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("known_from", BigInteger, primary_key=True),
+    Column("known_until", BigInteger, nullable=False),
+    Column("body", Text, nullable=False, doc="the entry as JSON"),
+    Index("captive_ledger_open", "known_until", "occurred_at", "position"),
+)
+
 towns = Table(
     "towns",
     metadata,

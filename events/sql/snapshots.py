@@ -21,12 +21,24 @@ from sqlalchemy.engine import Connection
 
 from events.kinds import CAPTIVE_KINDS
 from events.record import Record
-from events.snapshots import Closure, Cut, Held, Key, Move, ReadBack, Snapshot, TownRead, Update
+from events.snapshots import (
+    Closure,
+    Cut,
+    Entry,
+    Held,
+    Key,
+    Move,
+    ReadBack,
+    Snapshot,
+    TownRead,
+    Update,
+)
 from events.sql.every_town import CHECKPOINT, read_towns
 from events.sql.read_back import read_back
 from events.sql.schema import (
     FOREVER,
     SNAPSHOTS_CHECKPOINT,
+    captive_ledger,
     captives_held,
     checkpoints,
     events,
@@ -104,6 +116,29 @@ class SqlSnapshots:
             found = read_towns(conn, as_of, known_at, town)
         return found[0] if found else TownRead(town, None, [], 0, 0)
 
+    def ledger(self, as_of: datetime, known_at: datetime, name: str | None = None) -> list[Entry]:
+        """Of each name (or just `name`), the latest entry up to `as_of` that held at `known_at`.
+
+        The entries that held come in key order, so the last of each name wins;
+        only its body is kept while the rest stream past.
+        """
+        query = (
+            select(captive_ledger)
+            .where(
+                captive_ledger.c.occurred_at <= to_micros(as_of),
+                captive_ledger.c.known_from <= to_micros(known_at),
+                captive_ledger.c.known_until > to_micros(known_at),
+            )
+            .order_by(captive_ledger.c.occurred_at, captive_ledger.c.position)
+        )
+        if name is not None:
+            query = query.where(captive_ledger.c.name == name)
+        latest: dict[str, Any] = {}
+        with self._reading() as conn:
+            for row in conn.execute(query):
+                latest[row.name] = row
+        return sorted((_entry(row) for row in latest.values()), key=_entry_key)
+
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         """A transaction that sees one state of the database from its first query to its last."""
@@ -137,6 +172,7 @@ class SqlSnapshots:
             conn.execute(delete(moves))
             conn.execute(delete(towns))
             conn.execute(delete(captives_held))
+            conn.execute(delete(captive_ledger))
             conn.execute(
                 update(checkpoints)
                 .where(checkpoints.c.name == SNAPSHOTS_CHECKPOINT)
@@ -157,6 +193,8 @@ class SqlSnapshots:
             _end_held(conn, cut)
         if change.held:
             conn.execute(insert(captives_held), [_held_row(row) for row in change.held])
+        if change.entries:
+            conn.execute(insert(captive_ledger), [_entry_row(e) for e in change.entries])
         if change.towns:
             known = select(towns.c.town).where(towns.c.town.in_(list(change.towns)))
             new = change.towns.keys() - set(conn.execute(known).scalars())
@@ -208,7 +246,7 @@ _ENDED = (
 
 
 def _end_held(conn: Connection, cut: Cut) -> None:
-    """End the open rows of captives held from the cut's key on, at its moment.
+    """End the open rows of captives held and ledger entries from the cut's key on, at its moment.
 
     A row that began at that moment itself never held: it goes, so that the
     step's own row for the same place and moment can take its place.
@@ -218,37 +256,41 @@ def _end_held(conn: Connection, cut: Cut) -> None:
         "from_position": cut.key[1],
         "ended_at": to_micros(cut.at),
     }
-    conn.execute(_HELD_NEVER, params)
-    conn.execute(_HELD_ENDED, params)
+    for never, ended in _CUTS:
+        conn.execute(never, params)
+        conn.execute(ended, params)
 
 
-_HELD_OPEN_FROM = (
-    tuple_(captives_held.c.occurred_at, captives_held.c.position)
-    >= tuple_(
-        bindparam("from_occurred", type_=BigInteger),
-        bindparam("from_position", type_=BigInteger),
-    ),
-    captives_held.c.known_until == FOREVER,
-)
-_HELD_NEVER = delete(captives_held).where(
-    *_HELD_OPEN_FROM, captives_held.c.known_from == bindparam("ended_at", type_=BigInteger)
-)
-_HELD_ENDED = (
-    update(captives_held)
-    .where(*_HELD_OPEN_FROM)
-    .values(known_until=bindparam("ended_at", type_=BigInteger))
-)
+def _cuts(table: Any) -> tuple[Any, Any]:
+    """The statements that delete the rows a cut leaves never holding, and end the rest."""
+    open_from = (
+        tuple_(table.c.occurred_at, table.c.position)
+        >= tuple_(
+            bindparam("from_occurred", type_=BigInteger),
+            bindparam("from_position", type_=BigInteger),
+        ),
+        table.c.known_until == FOREVER,
+    )
+    ended_at = bindparam("ended_at", type_=BigInteger)
+    never = delete(table).where(*open_from, table.c.known_from == ended_at)
+    return never, update(table).where(*open_from).values(known_until=ended_at)
+
+
+_CUTS = (_cuts(captives_held), _cuts(captive_ledger))
 
 
 def _held_row(row: Held) -> dict[str, Any]:
+    return {"town": row.town, **_times(row), "held": row.held}
+
+
+def _times(row: Held | Entry) -> dict[str, Any]:
+    """A bitemporal row's key and the span it holds, as stored."""
     until = FOREVER if row.known_until is None else to_micros(row.known_until)
     return {
-        "town": row.town,
         "occurred_at": to_micros(row.key[0]),
         "position": row.key[1],
         "known_from": to_micros(row.known_from),
         "known_until": until,
-        "held": row.held,
     }
 
 
@@ -259,3 +301,17 @@ def _move_row(move: Move) -> dict[str, Any]:
         "occurred_at": to_micros(move.occurred_at),
         "known_from": to_micros(move.known_from),
     }
+
+
+def _entry_row(entry: Entry) -> dict[str, Any]:
+    return {"name": entry.name, **_times(entry), "body": entry.body}
+
+
+def _entry(row: Any) -> Entry:
+    until = None if row.known_until == FOREVER else from_micros(row.known_until)
+    key = (from_micros(row.occurred_at), row.position)
+    return Entry(row.name, key, from_micros(row.known_from), row.body, until)
+
+
+def _entry_key(entry: Entry) -> Key:
+    return entry.key

@@ -23,7 +23,7 @@ def get_captives(
     status: GroupStatus | None = None,
     holder_side: str | None = None,
 ) -> LedgerPublic:
-    """Captive groups (filtered), the remains handed over, and totals over every group."""
+    """Captive groups (filtered) by slug, the remains handed over, and totals over every group."""
     return LedgerPublic.of(parts.reads.captives(at, status, holder_side))
 
 

@@ -25,6 +25,7 @@ from tests.conftest import empty_postgres
 from tests.keeping import (
     Arrival,
     arrivals,
+    assert_ledger_kept_as_replayed,
     kept_towns,
     moments,
     play,
@@ -78,6 +79,7 @@ def test_kept_towns_equal_a_replay_at_every_moment(
                 for slug, expected in everyone.items():
                     kept = projector.town(slug, as_of, known_at)
                     assert (kept.state, kept.version, kept.captives_held) == expected
+                assert_ledger_kept_as_replayed(projector, store, as_of, known_at)
 
 
 def test_a_report_moved_twice_to_one_day_folds_once_in_every_read(fresh: Fresh) -> None:

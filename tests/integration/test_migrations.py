@@ -23,7 +23,7 @@ from projections.keeping import Projector
 from projections.replay import facts, fold
 from tests.clock import FakeClock
 from tests.keeping import replayed
-from tests.make import REBELS, event
+from tests.make import AFI, REBELS, as_actor, event
 
 AFTER_ALL = datetime(2021, 1, 1, tzinfo=UTC)
 
@@ -140,6 +140,29 @@ def test_snapshots_kept_with_the_sum_of_the_dead_still_read_right_after_the_upgr
         kept = projector.town(record.town, AFTER_ALL, moment)
         assert kept.state == replayed(store, record.town, AFTER_ALL, moment)
     assert projector.town(record.town, AFTER_ALL, clock.now).state.fatalities.best == 9
+    old.dispose()
+    engine.dispose()
+
+
+def test_captives_folded_before_the_ledger_was_kept_are_in_it_after_the_upgrade(
+    database_url: str, clock: FakeClock
+) -> None:
+    old = create(database_url)
+    upgrade(old, "0006")
+    captured = event("captives.taken", group="afi-1", captor=REBELS, count=5, affiliation=AFI)
+    SqlEventStore(old, clock).append([Pending(captured)], "alice")
+    with old.begin() as conn:  # folded by a projector that kept no ledger
+        conn.execute(text("UPDATE checkpoints SET position = 1 WHERE name = 'snapshots'"))
+
+    engine = connect(database_url)
+    store = SqlEventStore(engine, clock)
+    snapshots = SqlSnapshots(store)
+    checkpoint = snapshots.checkpoint()
+    Projector(store, snapshots).catch_up()
+
+    assert checkpoint == 0  # the upgrade forgot what was folded, so all of it folds again
+    group = Projector(store, snapshots).ledger(AFTER_ALL, clock.now).groups["afi-1"]
+    assert (group.held, group.holder) == (5, as_actor(REBELS))
     old.dispose()
     engine.dispose()
 

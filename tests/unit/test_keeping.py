@@ -17,6 +17,7 @@ from tests.clock import FakeClock
 from tests.keeping import (
     Arrival,
     arrivals,
+    assert_ledger_kept_as_replayed,
     kept_towns,
     moments,
     play,
@@ -64,6 +65,7 @@ def test_kept_towns_equal_a_replay_at_every_moment_whatever_the_arrival_order(
             for slug, expected in everyone.items():
                 kept = projector.town(slug, as_of, known_at)
                 assert (kept.state, kept.version, kept.captives_held) == expected, (slug, as_of)
+            assert_ledger_kept_as_replayed(projector, store, as_of, known_at)
 
 
 @given(arrivals(max_size=12), st.integers(1, 3), instants)
@@ -76,6 +78,7 @@ def test_a_rebuild_from_the_log_answers_every_moment_as_a_replay(
 
     for known_at in moments(start, script):
         assert kept_towns(projector, as_of, known_at) == replayed_towns(store, as_of, known_at)
+        assert_ledger_kept_as_replayed(projector, store, as_of, known_at)
 
 
 @settings(max_examples=150)
@@ -92,6 +95,7 @@ def test_a_rebuild_by_another_process_midway_leaves_every_moment_as_a_replay(
         for slug, expected in everyone.items():
             kept = projector.town(slug, as_of, known_at)
             assert (kept.state, kept.version, kept.captives_held) == expected, slug
+        assert_ledger_kept_as_replayed(projector, store, as_of, known_at)
 
 
 @settings(max_examples=200)
