@@ -529,6 +529,17 @@ def test_captives_lists_groups_and_totals(client: TestClient) -> None:
     assert answer["remains"] == []
 
 
+def test_captives_lists_groups_by_slug_whenever_they_were_taken(client: TestClient) -> None:
+    append_all(
+        client,
+        taken("zeta-patrol", occurred_at="2020-03-02T10:00:00Z"),
+        taken("alpha-convoy", occurred_at="2020-03-09T10:00:00Z"),
+        taken("mid-checkpoint", occurred_at="2020-03-05T10:00:00Z"),
+    )
+
+    assert groups(client) == ["alpha-convoy", "mid-checkpoint", "zeta-patrol"]
+
+
 def test_captives_filter_by_status(client: TestClient) -> None:
     ledger(client)
 
