@@ -428,7 +428,7 @@ class InMemorySnapshots:
             return True
 
     def reset(self) -> None:
-        """Forget every snapshot, move and town; the checkpoint goes back to 0."""
+        """Forget every snapshot, move, town, held row and entry; the checkpoint goes back to 0."""
         with self._lock:
             self._snapshots, self._moves, self._towns, self._checkpoint = {}, [], {}, 0
             self._held, self._entries = [], []

@@ -166,7 +166,7 @@ class SqlSnapshots:
         return True
 
     def reset(self) -> None:
-        """Forget every snapshot, move and town; the checkpoint goes back to 0."""
+        """Forget every snapshot, move, town, held row and entry; the checkpoint goes back to 0."""
         with self._log.connection(write=True) as conn, conn.begin():
             conn.execute(delete(snapshots))
             conn.execute(delete(moves))
