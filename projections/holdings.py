@@ -138,6 +138,8 @@ class Holdings:
         )
         if memory.warm and in_order:
             self._advance(Fact(event, record), changes, record.recorded_at, emit=True)  # type: ignore[arg-type]
+            if len(memory.records) > 4 * self._points_kept * self._point_every:
+                self._trim()
             return
         changes.cut(key, record.recorded_at)
         self._refold(key, record, changes)
@@ -181,7 +183,9 @@ class Holdings:
             memory.points.append(memory.frontier)
             memory.since_point = 0
             if len(memory.points) > 2 * self._points_kept:
-                self._trim()
+                # Only the states: the records go in `_trim`, which reads them all,
+                # so a refold from the log's start does it once at its end.
+                memory.points = memory.points[-self._points_kept :]
 
     def _trim(self) -> None:
         """Forget the oldest states and the records that only they needed."""
