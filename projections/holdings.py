@@ -17,7 +17,7 @@ read of the ledger is, of each entry's name, that same latest one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypeVar
@@ -114,6 +114,26 @@ class Holdings:
         self._points_kept = points_kept
         self._memory = _Memory(through=0)
         self._saved = _Memory(through=0)
+
+    def behind(self, checkpoint: int) -> int | None:
+        """Where memory stands, if it holds the ledger at an earlier position than `checkpoint`."""
+        saved = self._saved
+        return saved.through if saved.warm and saved.through < checkpoint else None
+
+    def follow(self, checkpoint: int, gap: Iterable[tuple[Record, Key, bool]]) -> None:
+        """Fold into memory what others folded up to `checkpoint`: its rows are theirs.
+
+        `gap` is every captive record, and amendment of one, after the
+        position memory stands at: each with the key it folds at, and whether
+        it is captive. What they change goes nowhere; memory just moves on, so
+        the next step need not fold the ledger again from the log's start.
+        """
+        self._memory = _copy(self._saved)
+        ignored = Changes()
+        for record, key, captive in gap:
+            self.add(record, key, ignored, captive=captive)
+        self._memory.through = checkpoint
+        self.commit()
 
     def begin(self, checkpoint: int) -> None:
         """Start a step from `checkpoint`; memory of any other point is dropped."""

@@ -23,7 +23,7 @@ from threading import Lock
 from uuid import UUID
 
 from events.appending import replacement_of
-from events.kinds import CAPTIVE_KINDS, ReportCorrected, ReportRetracted
+from events.kinds import CAPTIVE_KINDS, CORRECTION_KINDS, ReportCorrected, ReportRetracted
 from events.record import Record
 from events.snapshots import (
     Closure,
@@ -61,6 +61,11 @@ RETRIES = 2
 
 KEPT = 4
 """Snapshots each town keeps in memory between steps, with the records after the oldest."""
+
+FOLLOW_PAGES = 10
+"""Log pages of captive records and amendments the ledger in memory follows others by."""
+
+_FOLLOWED = sorted(CAPTIVE_KINDS | CORRECTION_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +162,7 @@ class Projector:
                 page = self._pages(checkpoint)
                 if not page:
                     return folded
+                self._follow_holdings(checkpoint)
                 self._holdings.begin(checkpoint)
                 if self._stretches_through != checkpoint:
                     self._stretches = {}  # another process folded meanwhile
@@ -169,6 +175,27 @@ class Projector:
                     if progress is not None:
                         progress(len(page))
                 # Otherwise another process moved the checkpoint first: start from its.
+
+    def _follow_holdings(self, checkpoint: int) -> None:
+        """Bring the captive ledger in memory up to `checkpoint` if others moved it a little.
+
+        Otherwise the first captive record of the step would fold the ledger
+        again from the log's start: in a deployment of several processes,
+        nearly every step. Past `FOLLOW_PAGES` pages of captive records and
+        amendments, that is what happens.
+        """
+        through = self._holdings.behind(checkpoint)
+        if through is None:
+            return
+        gap: list[Record] = []
+        for _ in range(FOLLOW_PAGES):
+            page = self._log.select(after=through, kinds=_FOLLOWED)
+            gap.extend(record for record in page if record.position <= checkpoint)
+            if len(page) < MAX_PAGE or page[-1].position >= checkpoint:
+                placed, _ = self._places(gap)
+                self._holdings.follow(checkpoint, [(p.record, p.key, p.captive) for p in placed])
+                return
+            through = page[-1].position
 
     def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
         """Forget every snapshot and fold the whole log again; how many records were folded."""

@@ -9,6 +9,7 @@ import pytest
 
 from events.kinds import Correction, ReportedEvent
 from events.memory import InMemoryStore
+from events.record import Record
 from events.snapshots import InMemorySnapshots
 from events.store import Pending
 from projections.holdings import Holdings
@@ -144,3 +145,26 @@ def test_a_batch_folded_in_two_steps_keeps_one_answer_per_moment(
 
     assert held(projector, "karak-sharqi", "2020-03-06T00:00:00Z", clock.now) == 15
     assert held(projector, "karak-sharqi", "2020-03-04T12:00:00Z", clock.now) == 3
+
+
+def test_a_process_that_follows_another_folds_on_without_reading_every_captive_report(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    snapshots = InMemorySnapshots(store)
+    loads: list[int] = []
+
+    def load(through: int) -> list[Record]:
+        loads.append(through)
+        return snapshots.captive_records(through)
+
+    ours = Projector(store, snapshots, holdings=Holdings(load))
+    theirs = Projector(store, snapshots)
+    post(store, clock, taken("afi-troops", 12, "2020-03-05T10:00:00Z"))
+    ours.catch_up()  # its first captive report: the ledger is read from the log once
+    post(store, clock, taken("drivers", 4, "2020-03-06T10:00:00Z"))
+    theirs.catch_up()
+    now = post(store, clock, taken("officers", 2, "2020-03-04T10:00:00Z"))  # late
+
+    assert held(ours, "karak-sharqi", "2020-03-07T00:00:00Z", now) == 18
+    assert held(ours, "karak-sharqi", "2020-03-04T12:00:00Z", now) == 2
+    assert len(loads) == 1
