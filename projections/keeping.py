@@ -56,7 +56,7 @@ AHEAD = 3
 """Snapshots read back past an old change's place: a refold usually meets an unchanged
 one by then; if not, the town's whole history from there is read."""
 
-RETRIES = 2
+RETRIES = 5
 """Times a town's step folds again with more of its history read back, before it reads all."""
 
 KEPT = 4
@@ -330,7 +330,7 @@ class Projector:
                 and (tip.key is None or p.key > tip.key)
             ]
             late = [p for p in group if p not in fresh]
-            for part in (late, fresh):
+            for part in (*_apart(late), fresh):
                 if not part:
                     continue
                 in_order = [(p.record, p.key) for p in part]
@@ -431,6 +431,19 @@ def _joined(stretches: list[Stretch]) -> list[Stretch]:
 
 def _base_key(stretch: Stretch) -> tuple[bool, Key | None]:
     return (stretch.base is not None, None if stretch.base is None else stretch.base.key)
+
+
+def _apart(late: list[_Placed]) -> list[list[_Placed]]:
+    """Late records, each refolded on its own in the order of its place, a report with its
+    amendments: one refold of them all would fold everything between the first and last."""
+    parts: dict[UUID, list[_Placed]] = {}
+    for one in sorted(late, key=_first_of):
+        parts.setdefault(one.record.target or one.record.id, []).append(one)
+    return list(parts.values())
+
+
+def _first_of(placed: _Placed) -> Key:
+    return placed.first
 
 
 def _first(placed: list[_Placed]) -> Key:
