@@ -210,10 +210,8 @@ class Holdings:
     def _trim(self) -> None:
         """Forget the oldest states and the records that only they needed."""
         memory = self._memory
-        if len(memory.points) <= self._points_kept:
-            return
         memory.points = memory.points[-self._points_kept :]
-        oldest = memory.points[0].key
+        oldest = memory.points[0].key if memory.points else None
         if oldest is None:
             return
         kept = {f.id for f in facts(memory.records) if (f.occurred_at, f.record.position) > oldest}
