@@ -218,7 +218,7 @@ class Snapshots(Protocol):
     def ledger(self, as_of: datetime, known_at: datetime, name: str | None = None) -> list[Entry]:
         """Of each name (or just `name`), the latest entry up to `as_of` that held at `known_at`.
 
-        Like the town reads, it reflects the log up to the checkpoint.
+        In key order. Like the town reads, it reflects the log up to the checkpoint.
         """
         ...
 

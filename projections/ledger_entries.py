@@ -60,11 +60,11 @@ def changed(before: Ledger, after: Ledger, fact: Fact) -> list[tuple[str, str]]:
 
 
 def ledger_of(entries: Iterable[Entry]) -> Ledger:
-    """The ledger the entries make up; remains and anomalies in the order of their keys."""
+    """The ledger the entries, in key order, make up; remains and anomalies in that order."""
     groups: dict[str, CaptiveGroup] = {}
     remains: list[Remains] = []
     anomalies: list[Anomaly] = []
-    for entry in sorted(entries, key=_key):
+    for entry in entries:
         if entry.name.startswith(GROUP):
             groups[entry.name.removeprefix(GROUP)] = _GROUP.validate_json(entry.body)
         elif entry.name.startswith(REMAINS):
@@ -72,7 +72,3 @@ def ledger_of(entries: Iterable[Entry]) -> Ledger:
         else:
             anomalies.append(_ANOMALY.validate_json(entry.body))
     return Ledger(Map(groups), Map(enumerate(remains)), Map(enumerate(anomalies)))
-
-
-def _key(entry: Entry) -> tuple[object, ...]:
-    return entry.key

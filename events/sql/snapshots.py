@@ -190,7 +190,7 @@ class SqlSnapshots:
         if change.moves:
             conn.execute(insert(moves), [_move_row(m) for m in change.moves])
         for cut in change.cuts:
-            _end_held(conn, cut)
+            _apply_cut(conn, cut)
         if change.held:
             conn.execute(insert(captives_held), [_held_row(row) for row in change.held])
         if change.entries:
@@ -245,7 +245,7 @@ _ENDED = (
 )
 
 
-def _end_held(conn: Connection, cut: Cut) -> None:
+def _apply_cut(conn: Connection, cut: Cut) -> None:
     """End the open rows of captives held and ledger entries from the cut's key on, at its moment.
 
     A row that began at that moment itself never held: it goes, so that the
