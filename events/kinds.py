@@ -338,6 +338,10 @@ def parse_event(data: Any) -> ReportedEvent | Correction:
     return EVENT_ADAPTER.validate_python(data)
 
 
+_CORRECTIONS = (ReportRetracted, ReportCorrected)
+
+
 def is_correction(event: ReportedEvent | Correction) -> bool:
     """Whether the event amends another rather than reporting a development."""
-    return isinstance(event, ReportRetracted | ReportCorrected)
+    # A tuple, not `A | B`: a union built on every call tests several times slower.
+    return isinstance(event, _CORRECTIONS)

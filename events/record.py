@@ -40,4 +40,4 @@ class Record:
     def target(self) -> UUID | None:
         """The report an amendment names; None for a report (an attack's `target` is a name)."""
         event = self.event
-        return event.target if isinstance(event, ReportCorrected | ReportRetracted) else None
+        return event.target if isinstance(event, (ReportCorrected, ReportRetracted)) else None

@@ -321,15 +321,16 @@ class Projector:
             have = stretches[-1] if stretches and stretches[-1].tip is not None else None
             tip = None if have is None else have.tip
             amended = {p.record.target for p in group if p.record.target is not None}
-            fresh = [
-                p
-                for p in group
-                if tip is not None
-                and p.record.target is None
-                and p.record.id not in amended
-                and (tip.key is None or p.key > tip.key)
-            ]
-            late = [p for p in group if p not in fresh]
+            fresh: list[_Placed] = []
+            late: list[_Placed] = []
+            for p in group:
+                after_tip = (
+                    tip is not None
+                    and p.record.target is None
+                    and p.record.id not in amended
+                    and (tip.key is None or p.key > tip.key)
+                )
+                (fresh if after_tip else late).append(p)
             for part in (*_apart(late), fresh):
                 if not part:
                     continue
