@@ -10,19 +10,21 @@ for a chunk of towns.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ScalarSelect,
+    Select,
     String,
     and_,
-    column,
+    bindparam,
     func,
     select,
     tuple_,
-    values,
+    union_all,
 )
 from sqlalchemy.engine import Connection
 
@@ -33,8 +35,13 @@ from events.sql.every_town import BEFORE_ALL, IDS_PER_QUERY, chunks, snapshot_of
 from events.sql.schema import FOREVER, events, moves, snapshots, to_micros
 from events.sql.store import record_of
 
-_TOWNS_PER_QUERY = 500
+_TOWNS_PER_QUERY = 256
+"""Towns per query; SQLite takes at most 500 terms in a compound select."""
+_SIZES = (1, 4, 16, 64, _TOWNS_PER_QUERY)
+"""The row counts queries are built for: a chunk is padded up to the next one."""
 _LAST = 2**63 - 1
+_NOWHERE = ("", 0, 0)
+"""A padding row: no stream is named by the empty string."""
 
 
 def read_back(
@@ -53,10 +60,11 @@ def read_back(
     later: dict[str, list[Snapshot]] = {town: [] for town in starts}
     for chunk in chunks(sorted(starts), _TOWNS_PER_QUERY):
         rows = [(town, to_micros(starts[town][0]), starts[town][1]) for town in chunk]
-        bases.update(
-            (row.stream, snapshot_of(row, row.stream)) for row in conn.execute(_bases(rows))
-        )
-        for row in conn.execute(_later(rows, ahead)):
+        query, bound = _bound(_bases, rows)
+        for row in conn.execute(query, bound):
+            bases[row.stream] = snapshot_of(row, row.stream)
+        query, bound = _bound(partial(_later, whole=ahead is None), rows)
+        for row in conn.execute(query, {**bound, "ahead": ahead or 0}):
             later[row.stream].append(snapshot_of(row, row.stream))
     whole = {town: ahead is None or len(later[town]) <= ahead for town in starts}
     for town in starts:
@@ -73,17 +81,16 @@ def read_back(
             )
             for town in chunk
         ]
-        for query in (_reports(spans, through), _moved(spans, through)):
-            for row in conn.execute(query):
+        for build in (_reports, _moved):
+            query, bound = _bound(build, spans)
+            for row in conn.execute(query, {**bound, "through": through}):
                 found.setdefault(row.position, record_of(row))
     wanted = sorted({position for town in starts for position in also.get(town, ())})
     for positions in chunks(wanted, IDS_PER_QUERY):
-        query = select(events).where(events.c.position.in_(positions))
-        for row in conn.execute(query.where(events.c.position <= through)):
+        for row in conn.execute(_AT_POSITIONS, {"positions": positions, "through": through}):
             found.setdefault(row.position, record_of(row))
     for ids in chunks([record.id for record in found.values()], IDS_PER_QUERY):
-        query = select(events).where(events.c.target.in_(ids), events.c.position <= through)
-        for row in conn.execute(query):
+        for row in conn.execute(_AMENDING, {"ids": ids, "through": through}):
             found.setdefault(row.position, record_of(row))
     records: dict[str, list[Record]] = {town: [] for town in starts}
     for record in found.values():
@@ -94,11 +101,53 @@ def read_back(
     }
 
 
-def _bases(rows: list[tuple[str, int, int]]) -> Any:
+_AT_POSITIONS = select(events).where(
+    events.c.position.in_(bindparam("positions", expanding=True)),
+    events.c.position <= bindparam("through"),
+)
+_AMENDING = select(events).where(
+    events.c.target.in_(bindparam("ids", expanding=True)),
+    events.c.position <= bindparam("through"),
+)
+
+
+def _bound(
+    build: Callable[[int], Select[Any]], rows: list[tuple[str, int, int]]
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The query `build` makes for the smallest size that takes `rows`, and its parameters.
+
+    Queries are built once a size: a query with its rows written in takes
+    longer to compile than to run, and is compiled anew every time.
+    """
+    size = next(size for size in _SIZES if size >= len(rows))
+    padded = [*rows, *[_NOWHERE] * (size - len(rows))]
+    bound = {
+        f"{part}{n}": value
+        for n, row in enumerate(padded)
+        for part, value in zip("koa", row, strict=True)
+    }
+    return build(size), bound
+
+
+def _rows(size: int, *names: str) -> Any:
+    """A CTE of `size` rows of bound parameters, named `names`."""
+    types = (String, BigInteger, BigInteger)
+    one = [
+        select(
+            *(
+                bindparam(f"{part}{n}", type_=type_()).label(name)
+                for part, name, type_ in zip("koa", names, types, strict=True)
+            )
+        )
+        for n in range(size)
+    ]
+    return (union_all(*one) if size > 1 else one[0]).cte("start")
+
+
+@lru_cache
+def _bases(size: int) -> Select[Any]:
     """Each town's latest snapshot that still holds with a key below the town's start."""
-    start = _values(
-        rows, column("town", String), column("occurred", BigInteger), column("at", BigInteger)
-    )
+    start = _rows(size, "town", "occurred", "at")
     keys = select(
         start.c.town,
         _latest(start, snapshots.c.occurred_at).label("occurred_at"),
@@ -128,19 +177,19 @@ def _latest(start: Any, column_: Any) -> ScalarSelect[Any]:
     )
 
 
-def _later(rows: list[tuple[str, int, int]], ahead: int | None) -> Any:
+@lru_cache
+def _later(size: int, whole: bool) -> Select[Any]:
     """Each town's snapshots that still hold from its start key on: the first `ahead` and one.
 
     The `ahead`-and-one-th is found through the primary key, so a read back
-    near a town's start costs the same however long its history is.
+    near a town's start costs the same however long its history is. `whole`:
+    every one of them.
     """
-    start = _values(
-        rows, column("town", String), column("occurred", BigInteger), column("at", BigInteger)
-    )
+    start = _rows(size, "town", "occurred", "at")
     from_start = tuple_(snapshots.c.occurred_at, snapshots.c.position) >= tuple_(
         start.c.occurred, start.c.at
     )
-    if ahead is None:
+    if whole:
         open_ = select(snapshots).select_from(
             start.join(snapshots, and_(snapshots.c.stream == start.c.town, from_start))
         )
@@ -155,7 +204,7 @@ def _later(rows: list[tuple[str, int, int]], ahead: int | None) -> Any:
         )
         .order_by(inner.c.occurred_at, inner.c.position)
         .limit(1)
-        .offset(ahead)
+        .offset(bindparam("ahead", type_=BigInteger()))
         .scalar_subquery()
     )
     bounds = select(
@@ -173,24 +222,26 @@ def _later(rows: list[tuple[str, int, int]], ahead: int | None) -> Any:
     return query.where(snapshots.c.known_until == FOREVER)
 
 
-def _reports(spans: list[tuple[str, int, int]], through: int) -> Any:
+@lru_cache
+def _reports(size: int) -> Select[Any]:
     """The reports of each town that occurred within its span of time."""
-    span = _spans(spans)
+    span = _rows(size, "town", "since", "until")
     return (
         select(events)
         .select_from(span.join(events, events.c.town == span.c.town))
         .where(
             events.c.occurred_at >= span.c.since,
             events.c.occurred_at <= span.c.until,
-            events.c.position <= through,
+            events.c.position <= bindparam("through"),
             events.c.kind.not_in(sorted(CORRECTION_KINDS)),
         )
     )
 
 
-def _moved(spans: list[tuple[str, int, int]], through: int) -> Any:
+@lru_cache
+def _moved(size: int) -> Select[Any]:
     """The reports of each town that a correction moved into its span of time."""
-    span = _spans(spans)
+    span = _rows(size, "town", "since", "until")
     return (
         select(events)
         .select_from(
@@ -202,19 +253,9 @@ def _moved(spans: list[tuple[str, int, int]], through: int) -> Any:
             moves.c.occurred_at >= span.c.since,
             moves.c.occurred_at <= span.c.until,
             events.c.town == span.c.town,
-            events.c.position <= through,
+            events.c.position <= bindparam("through"),
         )
     )
-
-
-def _spans(spans: list[tuple[str, int, int]]) -> Any:
-    return _values(
-        spans, column("town", String), column("since", BigInteger), column("until", BigInteger)
-    )
-
-
-def _values(rows: list[Any], *columns: Any) -> Any:
-    return values(*columns, name="start").data(rows).cte("start")
 
 
 def _key(snapshot: Snapshot) -> Key:
