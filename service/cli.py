@@ -14,7 +14,8 @@ from tqdm import tqdm
 
 from events.errors import SitrepError
 from events.keyring import StoredKey
-from events.store import EventStore
+from events.store import MAX_PAGE, EventStore
+from projections.keeping import PAGES_PER_STEP
 from service.auth import MAX_LABEL, Role, key_hash, new_key, parse_configured_keys
 from service.bootstrap import Storage, collect_garbage_in_bulk, open_storage, system_clock
 from service.demo import load_story
@@ -23,6 +24,12 @@ from service.reads import Moment, Reads
 from service.settings import Settings
 
 Importer = Callable[[EventStore, Path, str, Callable[[int], object]], Imported]
+FOLD_EVERY = PAGES_PER_STEP * MAX_PAGE
+"""Events an import appends between folds: one projector step.
+
+Smaller steps keep less of each town in memory between them, so late rows
+read more back; the events of a step are still decoded in memory when folded.
+"""
 _DATABASE_URL = click.option(
     "--database-url", envvar="SITREP_DATABASE_URL", help="default: sqlite:///sitrep.db"
 )
@@ -168,10 +175,23 @@ def import_jsonl_command(file: Path, database_url: str | None) -> None:
 
 def _import(importer: Importer, file: Path, database_url: str | None, label: str) -> None:
     storage = _open(database_url)
+
+    unfolded = 0
+
+    def stored(count: int) -> None:
+        # Folded a step at a time, while the events just appended are still decoded
+        # in memory: folding them after the whole file would decode them again.
+        nonlocal unfolded
+        unfolded += count
+        if unfolded >= FOLD_EVERY:
+            _fold_stored(storage, file, storage.projector.catch_up)
+            unfolded = 0
+        bar.update(count)
+
     try:
         with tqdm(desc=f"importing {file.name}", unit=" events", file=sys.stderr) as bar:
-            done = importer(storage.store, file, label, bar.update)
-        _catch_up(storage)
+            done = importer(storage.store, file, label, stored)
+        _fold_stored(storage, file, lambda: _catch_up(storage))
     except SitrepError as error:
         raise click.ClickException(
             f"{file}: {error} (nothing of its batch of {BATCH:,} was stored; "
@@ -216,6 +236,17 @@ def _label(value: str) -> str:
     if not 0 < len(value.strip()) <= MAX_LABEL:
         raise click.BadParameter(f"a label has 1 to {MAX_LABEL} characters")
     return value.strip()
+
+
+def _fold_stored(storage: Storage, file: Path, fold: Callable[[], object]) -> None:
+    """Fold what is stored; a failure here is not a failure to store."""
+    try:
+        fold()
+    except SitrepError as error:
+        raise click.ClickException(
+            f"{file}: the events read so far are stored, but folding them failed: {error} "
+            "(the service folds them on its first read, or run `sitrep rebuild`)"
+        ) from error
 
 
 def _catch_up(storage: Storage) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from functools import lru_cache
+from threading import Lock
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -135,14 +136,20 @@ class SqlEventStore:
                     request.outcomes = planner.plan(request.pending, request.recorded_by)
                 except SitrepError as error:
                     request.error = error
-            rows = [
-                as_row(outcome.record)
+            created = [
+                outcome.record
                 for request in group
                 for outcome in request.outcomes or ()
                 if outcome.created
             ]
+            rows = [as_row(record) for record in created]
             if rows:
                 conn.execute(_INSERT, rows)
+        # Committed: reading these rows back (the catch-up right after an import or
+        # a POST) finds the events already decoded, exactly as a decode would give.
+        for record, row in zip(created, rows, strict=True):
+            key = (row["kind"], row["id"], row["town"], row["body"], row["schema_version"])
+            _DECODED.put(key, record.event)
 
     def get(self, event_id: UUID) -> Record | None:
         """The record of one event, or None."""
@@ -228,7 +235,11 @@ def as_row(record: Record) -> dict[str, Any]:
 
 def record_of(row: Row[Any]) -> Record:
     """The record a row of the events table stores."""
-    event = _decoded(row.kind, row.id, row.town, row.body, row.schema_version)
+    key = (row.kind, row.id, row.town, row.body, row.schema_version)
+    event = _DECODED.get(key)
+    if event is None:
+        event = decode_event(*key)
+        _DECODED.put(key, event)
     return Record(event, row.position, row.version, from_micros(row.recorded_at), row.recorded_by)
 
 
@@ -237,14 +248,37 @@ DECODED_KEPT = 16_384
 
 Decoding is most of what reading a record costs, and a stored event never
 changes: reads at nearby moments (every town's tail, in GET /towns) meet the
-same rows again and again.
+same rows again and again, and catching up meets the rows just appended.
 """
 
+_DecodedKey = tuple[str, UUID, str, str, int]
 
-@lru_cache(maxsize=DECODED_KEPT)
-def _decoded(
-    kind: str, event_id: UUID, town: str, body: str, schema_version: int
-) -> ReportedEvent | Correction:
-    # Keyed by every stored part, not the position alone: one process may open
-    # several databases, and events are frozen, so sharing one is safe.
-    return decode_event(kind, event_id, town, body, schema_version)
+
+class _Decoded:
+    """The most recently used decoded events, by every stored part of their row.
+
+    Keyed by every part, not the position alone: one process may open several
+    databases, and events are frozen, so sharing one is safe.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._kept: OrderedDict[_DecodedKey, ReportedEvent | Correction] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: _DecodedKey) -> ReportedEvent | Correction | None:
+        with self._lock:
+            event = self._kept.get(key)
+            if event is not None:
+                self._kept.move_to_end(key)
+            return event
+
+    def put(self, key: _DecodedKey, event: ReportedEvent | Correction) -> None:
+        with self._lock:
+            self._kept[key] = event
+            self._kept.move_to_end(key)
+            if len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+
+
+_DECODED = _Decoded(DECODED_KEPT)
