@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 
-import psycopg
 from sqlalchemy import make_url
 
 from events.signal import Wakeups
@@ -53,6 +52,8 @@ class PostgresSignal:
                 await self._task
 
     async def _listen_forever(self) -> None:
+        import psycopg  # here, so a process on SQLite never loads the driver
+
         pause = 0.5
         while True:
             try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -14,7 +16,7 @@ from events.errors import StoreUnavailable
 from events.record import Record
 from events.sql import SqlEventStore, SqlSnapshots, connect
 from events.sql.engine import create
-from events.sql.migrate import current_revision, head_revision, upgrade
+from events.sql.migrate import NEWEST, current_revision, head_revision, upgrade
 from events.sql.schema import FOREVER, metadata, to_micros
 from events.store import Pending
 from projections import town
@@ -45,6 +47,29 @@ def test_a_fresh_database_is_migrated_to_the_schema_the_code_queries(database_ur
     assert current_revision(engine) == head_revision()
     assert _differences(engine) == []
     engine.dispose()
+
+
+def test_the_newest_revision_the_code_knows_without_alembic_is_alembics_head() -> None:
+    # A database stamped with it is not migrated again, and Alembic is not loaded.
+    assert head_revision() == NEWEST
+
+
+def test_a_database_at_the_newest_revision_opens_without_loading_alembic(
+    database_url: str,
+) -> None:
+    connect(database_url).dispose()  # migrated: Alembic is loaded here
+    script = (
+        "import sys; from events.sql import connect; "
+        f"connect({database_url!r}).dispose(); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'psycopg'}))"
+    )
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+
+    expected = "['psycopg']" if database_url.startswith("postgresql") else "[]"
+    assert loaded.strip() == expected
 
 
 def test_a_database_made_by_the_first_migration_upgrades_and_keeps_its_events(
