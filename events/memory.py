@@ -44,6 +44,10 @@ class InMemoryStore:
         """The record of one event, or None."""
         return self._by_id.get(event_id)
 
+    def get_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]:
+        """The records of those events that are in the log, by id."""
+        return {i: self._by_id[i] for i in event_ids if i in self._by_id}
+
     def select(
         self,
         *,

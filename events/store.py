@@ -42,6 +42,10 @@ class EventStore(Protocol):
         """The record of one event, or None."""
         ...
 
+    def get_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]:
+        """The records of those events that are in the log, by id."""
+        ...
+
     def select(
         self,
         *,

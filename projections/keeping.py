@@ -386,8 +386,7 @@ class Projector:
                 key = (event.occurred_at, record.position)
                 placed.append(_Placed(record, key, key, key, record.kind in CAPTIVE_KINDS))
                 continue
-            target = by_id.get(event.target) or self._log.get(event.target)
-            assert target is not None
+            target = by_id[event.target]
             assert target.event.occurred_at is not None
             places = [target.event.occurred_at]
             places += [m.occurred_at for m in (*earlier, *moves) if m.position == target.position]
@@ -403,13 +402,13 @@ class Projector:
 
     def _earlier_moves(self, page: list[Record], by_id: dict[UUID, Record]) -> list[Move]:
         """The moves already kept of every report the page's amendments name, in one query."""
+        targets = [r.target for r in page if r.target is not None and r.target not in by_id]
+        if targets:
+            by_id.update(self._log.get_many(targets))
         named: list[tuple[str, int]] = []
         for record in page:
-            event = record.event
-            if isinstance(event, ReportCorrected | ReportRetracted):
-                target = by_id.get(event.target) or self._log.get(event.target)
-                assert target is not None
-                by_id[target.id] = target
+            if record.target is not None:
+                target = by_id[record.target]
                 named.append((target.town, target.position))
         return self._snapshots.moves(named) if named else []
 

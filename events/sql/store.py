@@ -30,6 +30,7 @@ LOCK_TIMEOUT = "10s"
 
 # The append path's statements, built once: building a statement costs several
 # times what SQLite takes to run it.
+_BY_ID = select(events).where(events.c.id == bindparam("id"))
 _BY_IDS = select(events).where(events.c.id.in_(bindparam("ids", expanding=True)))
 _VERSIONS = (
     select(events.c.town, func.max(events.c.version))
@@ -154,8 +155,18 @@ class SqlEventStore:
     def get(self, event_id: UUID) -> Record | None:
         """The record of one event, or None."""
         with self.connection() as conn:
-            row = conn.execute(select(events).where(events.c.id == event_id)).first()
+            row = conn.execute(_BY_ID, {"id": event_id}).first()
         return None if row is None else record_of(row)
+
+    def get_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]:
+        """The records of those events that are in the log, by id."""
+        wanted = list(event_ids)
+        found: dict[UUID, Record] = {}
+        with self.connection() as conn:
+            for first in range(0, len(wanted), MAX_PAGE):
+                ids = wanted[first : first + MAX_PAGE]
+                found.update((r.id, r) for r in map(record_of, conn.execute(_BY_IDS, {"ids": ids})))
+        return found
 
     def select(
         self,

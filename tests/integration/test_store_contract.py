@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from uuid import uuid4
 
@@ -62,6 +63,17 @@ def test_a_record_reads_back_as_it_was_written(store: EventStore, clock: FakeClo
     assert read == written.record
     assert read.recorded_at == clock.now
     assert read.recorded_by == "alice"
+
+
+def test_records_read_by_their_ids_leave_out_ids_the_log_does_not_hold(
+    store: EventStore,
+) -> None:
+    written = store.append([seized(), seized(town="mayadin")], "alice")
+    unknown = uuid.uuid4()
+
+    read = store.get_many([unknown, *(one.record.id for one in written)])
+
+    assert read == {one.record.id: one.record for one in written}
 
 
 def test_an_identical_retry_returns_the_original_and_stores_nothing(store: EventStore) -> None:
