@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import random
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +27,7 @@ import psycopg
 from sqlalchemy import create_engine, make_url, text
 
 from bench import feed, load, peer
-from bench.processes import HEADERS, bare, sitrep
+from bench.processes import BIN, HEADERS, bare, sitrep
 from bench.synthetic import history
 from events.kinds import parse_event
 from events.record import Record
@@ -36,6 +37,11 @@ from projections.keeping import Projector
 from service.bootstrap import collect_garbage_in_bulk
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+UCDP = (
+    Path(__file__).resolve().parents[2]
+    / "shared/data/ucdp-ged-syria-2016-2019/ged_syria_2016-01-01_2019-11-30.csv"
+)
+"""The real UCDP file, beside the checkout as CI has it; measured when present."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,9 @@ def main() -> None:
             rows.extend(measured)
             for row in measured:  # as they come, so a long run that stops keeps them
                 print(row.line(), file=sys.stderr, flush=True)
+        for row in ucdp_import(backend, args.postgres_url):
+            rows.append(row)
+            print(row.line(), file=sys.stderr, flush=True)
     rows.extend(peer.measure(2_000 if not args.full else 20_000))
     table = "\n".join(
         [
@@ -322,6 +331,40 @@ def _import(url: str, bodies: list[dict[str, Any]]) -> float:
         Projector(store, SqlSnapshots(store)).catch_up()  # as `sitrep import` does, untimed
         engine.dispose()
     return len(bodies) / seconds
+
+
+def ucdp_import(backend: str, postgres_url: str) -> list[Row]:
+    """`sitrep import ucdp` of the whole UCDP file as a user runs it, twice.
+
+    Timed from the command's start to its exit: start-up, reading the CSV,
+    appending, and folding every event into the read models.
+    """
+    if not UCDP.exists():
+        print(f"{UCDP} is not there: the UCDP import is not measured", file=sys.stderr)
+        return []
+    reports = [b for b in history(3_300) if not b["kind"].startswith("report.")]
+    with database(backend, postgres_url) as url:
+        raw_batch = raw_inserts(backend, url, reports[:3_000])[1].value
+    rows = []
+    with database(backend, postgres_url) as url:
+        for run in ("into an empty log", "again (adds nothing)"):
+            command = [str(BIN / "sitrep"), "import", "ucdp", str(UCDP), "--database-url", url]
+            started = time.perf_counter()
+            done = subprocess.run(command, check=True, capture_output=True, text=True)
+            seconds = time.perf_counter() - started
+            read = int(done.stdout.split()[0])  # "18582 events read, ..."
+            rows.append(
+                Row(
+                    backend,
+                    read,
+                    f"sitrep import ucdp, end to end, {run}",
+                    read / seconds,
+                    "events/s",
+                    "raw driver, 1,000 a transaction",
+                    raw_batch,
+                )
+            )
+    return rows
 
 
 def reads(backend: str, url: str, server: str, size: int, samples: int) -> list[Row]:
