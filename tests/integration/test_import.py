@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,15 +11,20 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from events.errors import InvalidEvent
+from events.errors import InvalidEvent, StoreUnavailable
 from events.kinds import Clash, Report, TownRegistered
 from events.memory import InMemoryStore
 from events.record import Record
 from events.store import EventStore
+from projections.keeping import Projector
+from service import cli, importing
+from service.bootstrap import open_storage
 from service.cli import main
 from service.importing import import_jsonl, import_ucdp
 from service.reads import Moment, Reads
+from service.settings import Settings
 from tests.clock import FakeClock
+from tests.keeping import kept_towns, replayed_towns
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SAMPLE = DATA / "ucdp_ged_syria_sample.csv"
@@ -169,6 +175,54 @@ def test_sitrep_import_reports_what_it_did(sqlite_url: str) -> None:
     assert " added, 0 already there" in first.output
     assert "kept as given: 5 rows with low > best" in first.output
     assert "0 added," in second.output
+
+
+def test_sitrep_import_folds_as_it_goes_what_a_replay_folds(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "BATCH", 40)
+    monkeypatch.setattr(cli, "FOLD_EVERY", 80)
+    folds: list[int] = []
+    catch_up = Projector.catch_up
+
+    def counted(projector: Projector, progress: Callable[[int], object] | None = None) -> int:
+        folds.append(catch_up(projector, progress))
+        return folds[-1]
+
+    monkeypatch.setattr(Projector, "catch_up", counted)
+
+    done = CliRunner(env={"SITREP_DATABASE_URL": sqlite_url}).invoke(
+        main, ["import", "ucdp", str(SAMPLE)]
+    )
+
+    assert done.exit_code == 0, done.output
+    assert folds[:2] == [80, 80]  # every two batches, before the end
+    storage = open_storage(Settings(database_url=sqlite_url))
+    now = datetime.now(UTC)
+    assert kept_towns(storage.projector, now, now) == replayed_towns(storage.store, now, now)
+    storage.close()
+
+
+def test_a_failure_to_fold_during_an_import_says_the_events_are_stored(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "BATCH", 40)
+    monkeypatch.setattr(cli, "FOLD_EVERY", 40)
+
+    def unavailable(_: Projector, progress: object = None) -> int:
+        raise StoreUnavailable("the database did not answer: gone")
+
+    monkeypatch.setattr(Projector, "catch_up", unavailable)
+
+    done = CliRunner(env={"SITREP_DATABASE_URL": sqlite_url}).invoke(
+        main, ["import", "ucdp", str(SAMPLE)]
+    )
+
+    assert done.exit_code == 1
+    assert "the events read so far are stored, but folding them failed" in done.output
+    storage = open_storage(Settings(database_url=sqlite_url))
+    assert len(storage.store.select()) == 40
+    storage.close()
 
 
 @pytest.mark.parametrize(
