@@ -12,7 +12,10 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from events.errors import InvalidDatabaseUrl
 
 SQLITE_AT_LEAST = (3, 35)
-"""The oldest SQLite whose SQL the store speaks (MATERIALIZED common table expressions)."""
+"""The oldest SQLite whose SQL the store speaks (MATERIALIZED common table expressions).
+
+It must also have its JSON functions, built in from 3.38 and in most builds before.
+"""
 
 WRITE = {"sitrep_write": True}
 """Execution options of a connection that will append: it takes the write lock at BEGIN."""
@@ -45,6 +48,11 @@ def _sqlite_engine(url: str) -> Engine:
             f"this Python links SQLite {sqlite3.sqlite_version}; sitrep needs "
             f"{'.'.join(map(str, SQLITE_AT_LEAST))} or later: use a newer Python, or PostgreSQL"
         )
+    if not _sqlite_speaks_json():
+        raise InvalidDatabaseUrl(
+            f"this Python links SQLite {sqlite3.sqlite_version} built without its JSON "
+            "functions, which sitrep needs: use a Python whose SQLite has them, or PostgreSQL"
+        )
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -66,3 +74,14 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
+
+
+def _sqlite_speaks_json() -> bool:
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("SELECT value FROM json_each('[1]')").fetchall()
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
+    return True

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import orjson
@@ -84,6 +85,31 @@ def test_an_sqlite_too_old_for_the_store_is_a_one_line_error(
 
     assert result.exit_code == 1
     assert "SQLite 3.34.1; sitrep needs 3.35 or later" in result.output
+
+
+def test_an_sqlite_without_its_json_functions_is_a_one_line_error(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_connect = sqlite3.connect
+
+    class WithoutJson(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            if "json_each" in sql:  # what such a build answers
+                raise sqlite3.OperationalError("no such table: json_each")
+            return super().execute(sql, *args)
+
+    def without_json(database: str, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection: sqlite3.Connection = real_connect(
+            database, *args, **{**kwargs, "factory": WithoutJson}
+        )
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", without_json)
+
+    result = runner.invoke(main, ["demo"])
+
+    assert result.exit_code == 1
+    assert "built without its JSON functions" in result.output
 
 
 def test_an_unreachable_database_is_a_one_line_error() -> None:
