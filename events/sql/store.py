@@ -22,6 +22,7 @@ from events.grouping import GroupCommit, Request
 from events.kinds import Correction, ReportedEvent, is_correction
 from events.record import Record
 from events.sql.engine import WRITE
+from events.sql.json_list import in_json_list, json_list
 from events.sql.schema import events, from_micros, to_micros
 from events.store import MAX_PAGE, Appended, Pending
 
@@ -31,14 +32,14 @@ LOCK_TIMEOUT = "10s"
 # The append path's statements, built once: building a statement costs several
 # times what SQLite takes to run it.
 _BY_ID = select(events).where(events.c.id == bindparam("id"))
-_BY_IDS = select(events).where(events.c.id.in_(bindparam("ids", expanding=True)))
+_BY_IDS = select(events).where(in_json_list(events.c.id, "ids"))
 _VERSIONS = (
     select(events.c.town, func.max(events.c.version))
-    .where(events.c.town.in_(bindparam("towns", expanding=True)))
+    .where(in_json_list(events.c.town, "towns"))
     .group_by(events.c.town)
 )
 _RETRACTIONS = select(events.c.target, events.c.id).where(
-    events.c.target.in_(bindparam("targets", expanding=True)),
+    in_json_list(events.c.target, "targets"),
     events.c.kind == "report.retracted",
 )
 _TAIL = select(events.c.position, events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
@@ -63,15 +64,15 @@ class TransactionView:
         self._conn = conn
 
     def find_many(self, event_ids: Collection[UUID]) -> dict[UUID, Record]:
-        found = self._conn.execute(_BY_IDS, {"ids": list(event_ids)})
+        found = self._conn.execute(_BY_IDS, {"ids": json_list(event_ids)})
         return {record.id: record for record in map(record_of, found)}
 
     def versions(self, towns: Collection[str]) -> dict[str, int]:
-        found = self._conn.execute(_VERSIONS, {"towns": list(towns)})
+        found = self._conn.execute(_VERSIONS, {"towns": json_list(towns)})
         return {town: int(version) for town, version in found}
 
     def retractions(self, targets: Collection[UUID]) -> dict[UUID, UUID]:
-        found = self._conn.execute(_RETRACTIONS, {"targets": list(targets)})
+        found = self._conn.execute(_RETRACTIONS, {"targets": json_list(targets)})
         return {row.target: row.id for row in found}
 
     def tail(self) -> tuple[int, datetime | None]:
@@ -168,7 +169,7 @@ class SqlEventStore:
         found: dict[UUID, Record] = {}
         with self.connection() as conn:
             for first in range(0, len(wanted), MAX_PAGE):
-                ids = wanted[first : first + MAX_PAGE]
+                ids = json_list(wanted[first : first + MAX_PAGE])
                 found.update((r.id, r) for r in map(record_of, conn.execute(_BY_IDS, {"ids": ids})))
         return found
 

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -15,7 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from events.errors import IdConflict, VersionConflict
 from events.grouping import Request
 from events.sql import SqlEventStore, connect
-from events.sql.store import TransactionView
+from events.sql.json_list import json_list
+from events.sql.store import _BY_IDS, _RETRACTIONS, _VERSIONS, TransactionView
 from events.store import Appended, Pending
 from tests.clock import FakeClock
 from tests.make import REBELS, event
@@ -217,3 +219,31 @@ def test_two_logs_holding_one_event_id_each_read_back_their_own_event(
     finally:
         for engine in engines:
             engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("lookup", "parameters"),
+    [
+        (_BY_IDS, {"ids": json_list([uuid4()])}),
+        (_VERSIONS, {"towns": json_list(["karak-sharqi"])}),
+        (_RETRACTIONS, {"targets": json_list([uuid4()])}),
+    ],
+    ids=["ids", "versions", "retractions"],
+)
+def test_the_lookups_of_an_append_search_sqlite_by_index_rather_than_scan_the_log(
+    sqlite_url: str, lookup: Any, parameters: dict[str, str]
+) -> None:
+    engine = connect(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            compiled = lookup.compile(dialect=engine.dialect)
+            values = {**compiled.params, **parameters}
+            plan = conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {compiled}", tuple(values[n] for n in compiled.positiontup)
+            ).all()
+    finally:
+        engine.dispose()
+
+    steps = [row[-1] for row in plan]
+    assert any(step.startswith("SEARCH events USING") for step in steps), steps
+    assert not any(step.startswith("SCAN events") for step in steps), steps
