@@ -47,6 +47,9 @@ _COLUMNS = tuple(column.name for column in events.columns)
 _NAMES = ", ".join(_COLUMNS)  # the table's own column names, no input of anyone's
 _SQLITE_INSERT = f"INSERT INTO events ({_NAMES}) VALUES ({', '.join('?' * len(_COLUMNS))})"  # noqa: S608
 _COPY = f"COPY events ({_NAMES}) FROM STDIN"
+_POSTGRES_INSERT = f"INSERT INTO events ({_NAMES}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"  # noqa: S608
+COPY_FROM = 32
+"""Rows from which PostgreSQL takes them by COPY: below, its extra round trips cost more."""
 _UUIDS = frozenset({"id", "target"})
 _PAGE = (
     select(events)
@@ -231,25 +234,31 @@ class SqlEventStore:
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert the rows through the driver: COPY on PostgreSQL, executemany on SQLite.
+    """Insert the rows through the driver: executemany, or COPY for many rows on PostgreSQL.
 
     SQLAlchemy's handling of each row of an executemany cost more than SQLite
     took to insert it (8.4 against 6.7 µs a row, measured here), and COPY
-    takes half the time of an executemany on PostgreSQL (15 against 30 µs).
-    The driver's errors are raised as SQLAlchemy raises them.
+    takes half the time of an executemany on PostgreSQL (15 against 30 µs a
+    row in batches of 1,000). The driver's errors are raised as SQLAlchemy
+    raises them, so the retry and the outage handling catch them as before.
     """
     driver: Any = conn.connection.driver_connection
     dbapi = conn.dialect.loaded_dbapi
     postgres = conn.dialect.name == "postgresql"
     try:
-        if postgres:
+        if postgres and len(rows) >= COPY_FROM:
             with driver.cursor() as cursor, cursor.copy(_COPY) as copy:
                 for row in rows:
                     copy.write_row([row[name] for name in _COLUMNS])
+        elif postgres:
+            with driver.cursor() as cursor:
+                cursor.executemany(_POSTGRES_INSERT, [[row[n] for n in _COLUMNS] for row in rows])
         else:
             driver.executemany(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
     except dbapi.Error as error:
-        statement = _COPY if postgres else _SQLITE_INSERT
+        statement = (
+            (_COPY if len(rows) >= COPY_FROM else _POSTGRES_INSERT) if postgres else _SQLITE_INSERT
+        )
         raise DBAPIError.instance(statement, None, error, dbapi.Error) from error
 
 
