@@ -61,7 +61,9 @@ def _in_postgres(element: InJsonList, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
     parameter = compiler.process(element.parameter, **kw)
     sql_type = compiler.dialect.type_compiler_instance.process(element.column.type)
+    # = ANY of an array computed once, not IN a subquery: the planner guessed 100
+    # rows for the function's and scanned the whole log to join them.
     return (
-        f"{column} IN (SELECT CAST(value AS {sql_type}) "  # noqa: S608 - compiled SQL, as above
-        f"FROM jsonb_array_elements_text(CAST({parameter} AS JSONB)))"
+        f"{column} = ANY(ARRAY(SELECT CAST(value AS {sql_type}) "  # noqa: S608 - compiled SQL
+        f"FROM jsonb_array_elements_text(CAST({parameter} AS JSONB))))"
     )
