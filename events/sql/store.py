@@ -38,10 +38,14 @@ _VERSIONS = (
     .where(in_json_list(events.c.town, "towns"))
     .group_by(events.c.town)
 )
-_RETRACTIONS = select(events.c.target, events.c.id).where(
-    in_json_list(events.c.target, "targets"),
-    events.c.kind == "report.retracted",
+_AMENDMENTS_OF = select(events.c.target, events.c.id, events.c.kind).where(
+    in_json_list(events.c.target, "targets")
 )
+"""Every amendment of the targets: few each, found by the target's index.
+
+Asked for retractions alone, SQLite's planner walked the index of kinds
+instead, through every retraction in the log.
+"""
 _TAIL = select(events.c.position, events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
 _COLUMNS = tuple(column.name for column in events.columns)
 _NAMES = ", ".join(_COLUMNS)  # the table's own column names, no input of anyone's
@@ -75,8 +79,8 @@ class TransactionView:
         return {town: int(version) for town, version in found}
 
     def retractions(self, targets: Collection[UUID]) -> dict[UUID, UUID]:
-        found = self._conn.execute(_RETRACTIONS, {"targets": json_list(targets)})
-        return {row.target: row.id for row in found}
+        found = self._conn.execute(_AMENDMENTS_OF, {"targets": json_list(targets)})
+        return {row.target: row.id for row in found if row.kind == "report.retracted"}
 
     def tail(self) -> tuple[int, datetime | None]:
         last = self._conn.execute(_TAIL).first()
