@@ -33,6 +33,7 @@ from events.snapshots import (
     TownRead,
     Update,
 )
+from events.sql.bulk import insert_rows
 from events.sql.every_town import CHECKPOINT, read_towns
 from events.sql.read_back import read_back
 from events.sql.schema import (
@@ -185,16 +186,12 @@ class SqlSnapshots:
             ended = [_closure_row(closure) for closure in change.closures]
             conn.execute(_NEVER_HELD, ended)
             conn.execute(_ENDED, ended)
-        if change.snapshots:
-            conn.execute(insert(snapshots), [_snapshot_row(s) for s in change.snapshots])
-        if change.moves:
-            conn.execute(insert(moves), [_move_row(m) for m in change.moves])
+        insert_rows(conn, snapshots, [_snapshot_row(s) for s in change.snapshots])
+        insert_rows(conn, moves, [_move_row(m) for m in change.moves])
         for cut in change.cuts:
             _apply_cut(conn, cut)
-        if change.held:
-            conn.execute(insert(captives_held), [_held_row(row) for row in change.held])
-        if change.entries:
-            conn.execute(insert(captive_ledger), [_entry_row(e) for e in change.entries])
+        insert_rows(conn, captives_held, [_held_row(row) for row in change.held])
+        insert_rows(conn, captive_ledger, [_entry_row(e) for e in change.entries])
         if change.towns:
             known = select(towns.c.town).where(towns.c.town.in_(list(change.towns)))
             new = change.towns.keys() - set(conn.execute(known).scalars())
