@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from events.errors import IdConflict, VersionConflict
+from events.errors import BatchRejected, IdConflict, SitrepError, VersionConflict
 from events.grouping import Request
 from events.sql import SqlEventStore, connect
+from events.sql.bulk import COPY_FROM
 from events.sql.json_list import json_list
 from events.sql.store import _AMENDMENTS_OF, _BY_IDS, _VERSIONS, TransactionView
 from events.store import Appended, Pending
@@ -161,20 +162,27 @@ class StaleStore(SqlEventStore):
     view = StaleOnce
 
 
+@pytest.mark.parametrize(
+    "size", [1, COPY_FROM], ids=["one row", "a batch of as many rows as COPY takes"]
+)
 def test_a_writer_planning_on_a_stale_view_is_stopped_by_the_database(
-    engine: Engine, clock: FakeClock
+    engine: Engine, clock: FakeClock, size: int
 ) -> None:
     SqlEventStore(engine, clock).append(
         [Pending(event("checkpoint.seized", checkpoint="AFI post", by=REBELS))], "alice"
     )
     StaleOnce.blind = True
     stale = StaleStore(engine, clock)
+    first = Pending(event("clash", sides=[REBELS]), expected_version=0)
+    rest = [Pending(event("clash", sides=[REBELS])) for _ in range(size - 1)]
 
-    with pytest.raises(VersionConflict) as refused:
-        stale.append([Pending(event("clash", sides=[REBELS]), expected_version=0)], "bob")
+    with pytest.raises(SitrepError) as refused:
+        stale.append([first, *rest], "bob")
 
     assert not StaleOnce.blind, "the stale plan was tried, hit UNIQUE(town, version), re-planned"
-    assert refused.value.current == 1
+    conflict = refused.value.cause if isinstance(refused.value, BatchRejected) else refused.value
+    assert isinstance(conflict, VersionConflict)
+    assert conflict.current == 1
     assert [r.version for r in stale.select()] == [1]
 
 
