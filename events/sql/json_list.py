@@ -18,7 +18,7 @@ from sqlalchemy import BindParameter, ColumnElement, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.types import NullType, Text, TypeEngine
+from sqlalchemy.types import NullType, String, Text, TypeEngine
 
 
 class InJsonList(ColumnElement[Any]):
@@ -47,6 +47,7 @@ def json_list(values: Iterable[uuid.UUID | str | int]) -> str:
     return orjson.dumps([v.hex if isinstance(v, uuid.UUID) else v for v in values]).decode()
 
 
+@compiles(InJsonList)  # SQLite's words also for str(statement), where no dialect is given
 @compiles(InJsonList, "sqlite")
 def _in_sqlite(element: InJsonList, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLAlchemy's Uuid keeps a UUID on SQLite as its 32 hex digits, as json_list sends it.
@@ -60,7 +61,13 @@ def _in_sqlite(element: InJsonList, compiler: SQLCompiler, **kw: Any) -> str:
 def _in_postgres(element: InJsonList, compiler: SQLCompiler, **kw: Any) -> str:
     column = compiler.process(element.column, **kw)
     parameter = compiler.process(element.parameter, **kw)
-    sql_type = compiler.dialect.type_compiler_instance.process(element.column.type)
+    # A string is cast to TEXT, not the column's VARCHAR(n), which would cut it to fit.
+    column_type = element.column.type
+    sql_type = (
+        "TEXT"
+        if isinstance(column_type, String)
+        else compiler.dialect.type_compiler_instance.process(column_type)
+    )
     # = ANY of an array computed once, not IN a subquery: the planner guessed 100
     # rows for the function's and scanned the whole log to join them.
     return (

@@ -48,7 +48,6 @@ Asked for retractions alone, SQLite's planner walked the index of kinds
 instead, through every retraction in the log.
 """
 _TAIL = select(events.c.position, events.c.recorded_at).order_by(events.c.position.desc()).limit(1)
-_UUIDS = frozenset({"id", "target"})
 _PAGE = (
     select(events)
     .where(events.c.position > bindparam("after"))
