@@ -149,8 +149,7 @@ class SqlEventStore:
                 if outcome.created
             ]
             rows = [as_row(record) for record in created]
-            if rows:
-                insert_rows(conn, events, rows)
+            insert_rows(conn, events, rows)
         # Committed: reading these rows back (the catch-up right after an import or
         # a POST) finds the events already decoded, exactly as a decode would give.
         for record, row in zip(created, rows, strict=True):
