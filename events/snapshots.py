@@ -130,6 +130,8 @@ class Update:
     moves: list[Move] = field(default_factory=list)
     towns: dict[str, datetime] = field(default_factory=dict)
     """When each town of the step was first known in it."""
+    reach: dict[str, datetime] = field(default_factory=dict)
+    """The latest time at which a record of the step folds, or did before, in each town."""
     cuts: list[Cut] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)

@@ -245,6 +245,9 @@ class Projector:
         changes = Changes()
         for one in placed:
             update.towns.setdefault(one.record.town, one.record.recorded_at)
+            reach = update.reach.get(one.record.town)
+            if reach is None or reach < one.last[0]:
+                update.reach[one.record.town] = one.last[0]
             towns.setdefault(one.record.town, []).append(one)
             self._holdings.add(one.record, one.key, changes, captive=one.captive)
         update.cuts.extend(changes.cuts)

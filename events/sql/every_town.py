@@ -14,12 +14,14 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
     ScalarSelect,
     Select,
     String,
     and_,
     bindparam,
+    case,
     cast,
     func,
     select,
@@ -37,6 +39,7 @@ from events.sql.schema import (
     events,
     from_micros,
     moves,
+    reaches,
     snapshots,
     to_micros,
     towns,
@@ -59,14 +62,11 @@ def read_towns(
     moment = {"as_of": to_micros(as_of), "known_at": to_micros(known_at), "through": through}
     params = {**moment, "town": town}
     heads = conn.execute(statements.heads, params).all()
-    bounds = {head.town: head.occurred_at for head in heads}
     found: dict[int, Record] = {}
     for row in conn.execute(statements.reports, params):
         found.setdefault(row.position, record_of(row))
     for row in conn.execute(statements.moved, params):
-        since = bounds.get(row.town, row.moved_to)
-        if row.town in bounds and (since is None or since <= row.moved_to):
-            found.setdefault(row.position, record_of(row))
+        found.setdefault(row.position, record_of(row))
     for ids in chunks([record.id for record in found.values()], IDS_PER_QUERY):
         for row in conn.execute(_AMENDMENTS, {**moment, "ids": ids}):
             found.setdefault(row.position, record_of(row))
@@ -107,19 +107,41 @@ CHECKPOINT = select(checkpoints.c.position).where(checkpoints.c.name == SNAPSHOT
 """The log position every snapshot and move reflects."""
 
 
-def _latest(column: Any) -> ScalarSelect[Any]:
-    """`column` of the town's latest snapshot before `as_of` that held at `known_at`."""
+def _bounds(one_town: bool) -> CTE:
+    """Each town known at `known_at` (or just `town`), with the time its read folds up to.
+
+    That is `as_of`, or the town's reach at `known_at` if earlier: no fact of
+    the town known then folds later, so the read folds the same facts and
+    searches its snapshots and reports no further than that.
+    """
+    reach = (
+        select(reaches.c.occurred_at)
+        .where(reaches.c.town == towns.c.town, reaches.c.known_from <= _KNOWN_AT)
+        .order_by(reaches.c.known_from.desc(), reaches.c.occurred_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    until = case((reach < _AS_OF, reach), else_=_AS_OF)
+    query = select(towns.c.town, until.label("until")).where(towns.c.first_known <= _KNOWN_AT)
+    if one_town:
+        query = query.where(towns.c.town == _TOWN)
+    # Computed first, so each town's subqueries and joins search by its key.
+    return query.cte("bounds").prefix_with("MATERIALIZED")
+
+
+def _latest(bounds: CTE, column: Any) -> ScalarSelect[Any]:
+    """`column` of the town's latest snapshot up to its bound that held at `known_at`."""
     inner = snapshots.alias("inner")
-    return _newest_held(inner, inner.c.stream, inner.c[column.name])
+    return _newest_held(inner, inner.c.stream, inner.c[column.name], bounds.c.town, bounds.c.until)
 
 
-def _newest_held(table: Any, town: Any, column: Any) -> ScalarSelect[Any]:
-    """`column` of `table`'s latest row of the town up to `as_of` that held at `known_at`."""
+def _newest_held(table: Any, town: Any, column: Any, of_town: Any, until: Any) -> ScalarSelect[Any]:
+    """`column` of `table`'s latest row of `of_town` up to `until` that held at `known_at`."""
     return (
         select(column)
         .where(
-            town == towns.c.town,
-            table.c.occurred_at <= _AS_OF,
+            town == of_town,
+            table.c.occurred_at <= until,
             table.c.known_from <= _KNOWN_AT,
             table.c.known_until > _KNOWN_AT,
         )
@@ -129,12 +151,12 @@ def _newest_held(table: Any, town: Any, column: Any) -> ScalarSelect[Any]:
     )
 
 
-def _heads(one_town: bool) -> Select[Any]:
+def _heads(bounds: CTE) -> Select[Any]:
     """Each town with its snapshot (if any), version and captives held."""
     version = (
         select(events.c.version)
         .where(
-            events.c.town == towns.c.town,
+            events.c.town == bounds.c.town,
             events.c.recorded_at <= _KNOWN_AT,
             events.c.position <= _TO,
         )
@@ -142,17 +164,20 @@ def _heads(one_town: bool) -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    held = _newest_held(captives_held, captives_held.c.town, captives_held.c.held)
+    # Captives held here change with the records of other towns too: up to `as_of` itself.
+    held = _newest_held(
+        captives_held, captives_held.c.town, captives_held.c.held, bounds.c.town, _AS_OF
+    )
     latest = and_(
-        snapshots.c.stream == towns.c.town,
-        snapshots.c.occurred_at == _latest(snapshots.c.occurred_at),
-        snapshots.c.position == _latest(snapshots.c.position),
+        snapshots.c.stream == bounds.c.town,
+        snapshots.c.occurred_at == _latest(bounds, snapshots.c.occurred_at),
+        snapshots.c.position == _latest(bounds, snapshots.c.position),
         snapshots.c.known_from <= _KNOWN_AT,
         snapshots.c.known_until > _KNOWN_AT,
     )
-    query = (
+    return (
         select(
-            towns.c.town,
+            bounds.c.town,
             version.label("version"),
             held.label("held"),
             snapshots.c.occurred_at,
@@ -165,27 +190,31 @@ def _heads(one_town: bool) -> Select[Any]:
             snapshots.c.best,
             snapshots.c.high,
         )
-        .select_from(towns.outerjoin(snapshots, latest))
-        .where(towns.c.first_known <= _KNOWN_AT)
-        .order_by(towns.c.town)
+        .select_from(bounds.outerjoin(snapshots, latest))
+        .order_by(bounds.c.town)
     )
-    return query.where(towns.c.town == _TOWN) if one_town else query
 
 
-def _reports(one_town: bool) -> Select[Any]:
-    """The reports of each town from its snapshot's occurred time (or the start) to `as_of`."""
-    heads = select(towns.c.town, _latest(snapshots.c.occurred_at).label("since"))
-    heads = heads.where(towns.c.first_known <= _KNOWN_AT)
-    since = (heads.where(towns.c.town == _TOWN) if one_town else heads).cte("since")
-    # Computed first, so the join walks each town's reports through its index
-    # from the snapshot on; left to itself, SQLite scans the whole log instead.
-    since = since.prefix_with("MATERIALIZED")
+def _since(bounds: CTE) -> CTE:
+    """Each town's bound, and the occurred time of its snapshot there (None: from the start)."""
+    query = select(
+        bounds.c.town,
+        bounds.c.until,
+        func.coalesce(_latest(bounds, snapshots.c.occurred_at), BEFORE_ALL).label("since"),
+    )
+    # Computed first, so the joins walk each town's rows through its index from
+    # the snapshot on; left to itself, SQLite scans the whole log instead.
+    return query.cte("since").prefix_with("MATERIALIZED")
+
+
+def _reports(since: CTE) -> Select[Any]:
+    """The reports of each town from its snapshot's occurred time (or the start) to its bound."""
     return (
         select(events)
         .select_from(since.join(events, events.c.town == since.c.town))
         .where(
-            events.c.occurred_at >= func.coalesce(since.c.since, BEFORE_ALL),
-            events.c.occurred_at <= _AS_OF,
+            events.c.occurred_at >= since.c.since,
+            events.c.occurred_at <= since.c.until,
             events.c.recorded_at <= _KNOWN_AT,
             events.c.position <= _TO,
             events.c.kind.not_in(sorted(CORRECTION_KINDS)),
@@ -193,52 +222,56 @@ def _reports(one_town: bool) -> Select[Any]:
     )
 
 
-def _moved(one_town: bool) -> Select[Any]:
-    """Reports that corrections known at `known_at` moved to a time up to `as_of`."""
-    query = (
-        select(events, moves.c.occurred_at.label("moved_to"))
-        .select_from(moves.join(events, events.c.position == moves.c.position))
+def _moved(since: CTE) -> Select[Any]:
+    """Reports that corrections known at `known_at` moved into their town's tail."""
+    return (
+        select(events)
+        .select_from(
+            since.join(moves, moves.c.town == since.c.town).join(
+                events, events.c.position == moves.c.position
+            )
+        )
         .where(
-            moves.c.occurred_at <= _AS_OF,
+            moves.c.occurred_at >= since.c.since,
+            moves.c.occurred_at <= since.c.until,
             moves.c.known_from <= _KNOWN_AT,
             events.c.position <= _TO,
         )
     )
-    return query.where(moves.c.town == _TOWN) if one_town else query
 
 
-def _listed(one_town: bool) -> Select[Any]:
-    """What each snapshot up to `as_of` that held at `known_at` added to its town's lists."""
-    query = (
+def _listed(bounds: CTE) -> Select[Any]:
+    """What each snapshot up to its town's bound that held at `known_at` added to its lists."""
+    return (
         select(snapshots.c.stream, snapshots.c.listed)
+        .select_from(bounds.join(snapshots, snapshots.c.stream == bounds.c.town))
         .where(
-            snapshots.c.occurred_at <= _AS_OF,
+            snapshots.c.occurred_at <= bounds.c.until,
             snapshots.c.known_from <= _KNOWN_AT,
             snapshots.c.known_until > _KNOWN_AT,
             snapshots.c.listed.is_not(None),
         )
         .order_by(snapshots.c.stream, snapshots.c.occurred_at, snapshots.c.position)
     )
-    return query.where(snapshots.c.stream == _TOWN) if one_town else query
 
 
-def _tolls(one_town: bool) -> Select[Any]:
-    """The sum of the dead of each town's snapshots up to `as_of` that held at `known_at`."""
-    query = (
+def _tolls(bounds: CTE) -> Select[Any]:
+    """The sum of the dead of each town's snapshots up to its bound that held at `known_at`."""
+    return (
         select(
             snapshots.c.stream,
             cast(func.sum(snapshots.c.low), BigInteger).label("low"),
             cast(func.sum(snapshots.c.best), BigInteger).label("best"),
             cast(func.sum(snapshots.c.high), BigInteger).label("high"),
         )
+        .select_from(bounds.join(snapshots, snapshots.c.stream == bounds.c.town))
         .where(
-            snapshots.c.occurred_at <= _AS_OF,
+            snapshots.c.occurred_at <= bounds.c.until,
             snapshots.c.known_from <= _KNOWN_AT,
             snapshots.c.known_until > _KNOWN_AT,
         )
         .group_by(snapshots.c.stream)
     )
-    return query.where(snapshots.c.stream == _TOWN) if one_town else query
 
 
 _AMENDMENTS = select(events).where(
@@ -259,12 +292,14 @@ class _Statements:
 
     @classmethod
     def built(cls, one_town: bool) -> _Statements:
+        bounds = _bounds(one_town)
+        since = _since(bounds)
         return cls(
-            _heads(one_town),
-            _reports(one_town),
-            _moved(one_town),
-            _listed(one_town),
-            _tolls(one_town),
+            _heads(bounds),
+            _reports(since),
+            _moved(since),
+            _listed(bounds),
+            _tolls(bounds),
         )
 
 

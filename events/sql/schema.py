@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 
 metadata = MetaData()
@@ -59,6 +60,29 @@ snapshots = Table(
     Column("low", BigInteger, nullable=False, server_default="0", doc="dead since the last one"),
     Column("best", BigInteger, nullable=False, server_default="0"),
     Column("high", BigInteger, nullable=False, server_default="0"),
+    # Covering the reads that sum a town's dead and join its lists up to a
+    # moment: they walk these small entries, not the rows with their states.
+    Index(
+        "snapshots_tolls",
+        "stream",
+        "occurred_at",
+        "known_from",
+        "known_until",
+        "low",
+        "best",
+        "high",
+    ),
+    Index(
+        "snapshots_listed",
+        "stream",
+        "occurred_at",
+        "position",
+        "known_from",
+        "known_until",
+        "listed",
+        sqlite_where=text("listed IS NOT NULL"),
+        postgresql_where=text("listed IS NOT NULL"),
+    ),
 )
 
 moves = Table(
@@ -95,6 +119,21 @@ captive_ledger = Table(
     Column("body", Text, nullable=False, doc="the entry as JSON"),
     Index("captive_ledger_open", "known_until", "occurred_at", "position"),
 )
+
+reaches = Table(
+    "reaches",
+    metadata,
+    Column("town", String(120), primary_key=True),
+    Column("known_from", BigInteger, primary_key=True),
+    Column("occurred_at", BigInteger, primary_key=True),
+)
+"""How far in valid time each town's folded facts reach, as known from when.
+
+A read as of a later time folds the same facts as one at this row's time,
+so it searches the town's snapshots and reports only up to it: a read with
+an early `known_at` and a late `as_of` (or the default, now) no longer walks
+every report the town had after `known_at`.
+"""
 
 towns = Table(
     "towns",

@@ -9,8 +9,11 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Insert,
+    String,
     bindparam,
     delete,
+    func,
     insert,
     or_,
     select,
@@ -34,7 +37,7 @@ from events.snapshots import (
     Update,
 )
 from events.sql.bulk import insert_rows
-from events.sql.every_town import CHECKPOINT, read_towns
+from events.sql.every_town import BEFORE_ALL, CHECKPOINT, read_towns
 from events.sql.read_back import read_back
 from events.sql.schema import (
     FOREVER,
@@ -45,6 +48,7 @@ from events.sql.schema import (
     events,
     from_micros,
     moves,
+    reaches,
     snapshots,
     to_micros,
     towns,
@@ -172,6 +176,7 @@ class SqlSnapshots:
             conn.execute(delete(snapshots))
             conn.execute(delete(moves))
             conn.execute(delete(towns))
+            conn.execute(delete(reaches))
             conn.execute(delete(captives_held))
             conn.execute(delete(captive_ledger))
             conn.execute(
@@ -198,6 +203,39 @@ class SqlSnapshots:
             rows = [{"town": t, "first_known": to_micros(change.towns[t])} for t in sorted(new)]
             if rows:
                 conn.execute(insert(towns), rows)
+        if change.reach:
+            reached = [
+                {
+                    "of_town": town,
+                    "from": to_micros(change.towns[town]),
+                    "to": to_micros(change.reach[town]),
+                }
+                for town in sorted(change.reach)
+            ]
+            conn.execute(_FURTHER, reached)
+
+
+def _further() -> Insert:
+    """A row of the town's reach from the step's first record on, if the step reaches further.
+
+    Each row reaches further than the one before, so the latest is the furthest.
+    """
+    town = bindparam("of_town", type_=String)
+    to = bindparam("to", type_=BigInteger)
+    latest = (
+        select(reaches.c.occurred_at)
+        .where(reaches.c.town == town)
+        .order_by(reaches.c.known_from.desc(), reaches.c.occurred_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    further = select(town, bindparam("from", type_=BigInteger), to).where(
+        to > func.coalesce(latest, BEFORE_ALL)
+    )
+    return insert(reaches).from_select(["town", "known_from", "occurred_at"], further)
+
+
+_FURTHER = _further()
 
 
 def _snapshot_row(snapshot: Snapshot) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from uuid import uuid4
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import event as sa_event
 
 from events.snapshots import Update
 from events.sql import SqlEventStore, SqlSnapshots, connect, read_back
@@ -230,6 +231,53 @@ def test_reading_back_an_old_stretch_takes_only_the_few_snapshots_after_it(fresh
         assert sorted(r.position for r in piece.records) == sorted(
             r.position for r in whole.records if r.event.occurred_at and r.event.occurred_at <= last
         )
+
+
+def test_a_read_of_what_was_known_early_costs_no_more_as_the_town_s_history_grows(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    engine = connect(sqlite_url)
+    store = SqlEventStore(engine, clock)
+    projector = Projector(store, SqlSnapshots(store), every=4)
+    steps = _steps_counted(engine)
+    try:
+        for hour in range(1, 11):
+            clock.advance(seconds=1)
+            store.append([_clash(TOWN, 1, dead=1, hour=hour)], "importer")
+        early = clock.now
+        as_of = at("2030-01-01T00:00:00Z")  # long after all of it, as a read of now is
+
+        costs = []
+        for later in (0, 300):  # reports known after `early`, on later days
+            clock.advance(seconds=1)
+            store.append(
+                [_clash(TOWN, 2 + n % 7, dead=1, hour=n // 7) for n in range(later)], "desk"
+            )
+            projector.catch_up()
+            steps.clear()
+            kept = projector.town(TOWN, as_of, early)
+            costs.append(len(steps))
+
+        assert kept.state == replayed(store, TOWN, as_of, early)
+        assert kept.state.fatalities.best == 10
+        assert costs[1] <= costs[0] * 1.1, costs  # not the 300 reports it leaves out
+    finally:
+        engine.dispose()
+
+
+def _steps_counted(engine: Engine) -> list[int]:
+    """A list that gains an entry for every step of SQLite's virtual machine on `engine`."""
+    steps: list[int] = []
+
+    def step() -> int:
+        steps.append(1)
+        return 0  # go on
+
+    @sa_event.listens_for(engine, "before_cursor_execute")
+    def watch(conn: Connection, *_: object) -> None:
+        conn.connection.driver_connection.set_progress_handler(step, 1)  # type: ignore[union-attr]
+
+    return steps
 
 
 def _ended(store: SqlEventStore) -> int:
