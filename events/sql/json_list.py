@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import BindParameter, ColumnElement, bindparam
+from sqlalchemy import BindParameter, ColumnElement, Subquery, bindparam, column, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -40,6 +40,22 @@ class InJsonList(ColumnElement[Any]):
 def in_json_list(column: ColumnElement[Any], name: str) -> InJsonList:
     """`column IN (…)` of the values bound to `name` with `json_list`."""
     return InJsonList(column, name)
+
+
+_VALUES = {
+    "sqlite": "SELECT value AS {0} FROM json_each(:{1})",
+    "postgresql": "SELECT value AS {0} FROM jsonb_array_elements_text(CAST(:{1} AS JSONB))",
+}
+
+
+def json_values(dialect: str, name: str, as_column: str) -> Subquery:
+    """The strings of the JSON array bound as `name` as a table of one column, `as_column`.
+
+    For a query that asks something of each value apart, as a correlated
+    subquery can, rather than of all the rows that match any of them.
+    """
+    table = text(_VALUES[dialect].format(as_column, name))
+    return table.columns(column(as_column, String())).subquery(f"{name}_values")
 
 
 def json_list(values: Iterable[uuid.UUID | str | int]) -> str:

@@ -10,7 +10,7 @@ from threading import Lock
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Engine, Row, bindparam, func, select, text
+from sqlalchemy import Engine, Row, Select, bindparam, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -23,7 +23,7 @@ from events.kinds import Correction, ReportedEvent, is_correction
 from events.record import Record
 from events.sql.bulk import insert_rows
 from events.sql.engine import WRITE
-from events.sql.json_list import in_json_list, json_list
+from events.sql.json_list import in_json_list, json_list, json_values
 from events.sql.schema import events, from_micros, to_micros
 from events.store import MAX_PAGE, Appended, Pending
 
@@ -34,11 +34,21 @@ LOCK_TIMEOUT = "10s"
 # times what SQLite takes to run it.
 _BY_ID = select(events).where(events.c.id == bindparam("id"))
 _BY_IDS = select(events).where(in_json_list(events.c.id, "ids"))
-_VERSIONS = (
-    select(events.c.town, func.max(events.c.version))
-    .where(in_json_list(events.c.town, "towns"))
-    .group_by(events.c.town)
-)
+
+
+def _versions(dialect: str) -> Select[Any]:
+    """Each named town with its latest version (None: no event yet).
+
+    One search of the (town, version) index a town: grouping the rows of all
+    of them read every event of each town before taking the largest, a
+    tenth of a second for a batch naming 500 towns of a million events.
+    """
+    named = json_values(dialect, "towns", "town")
+    latest = select(func.max(events.c.version)).where(events.c.town == named.c.town)
+    return select(named.c.town, latest.scalar_subquery().label("version"))
+
+
+_VERSIONS = {dialect: _versions(dialect) for dialect in ("sqlite", "postgresql")}
 _AMENDMENTS_OF = select(events.c.target, events.c.id, events.c.kind).where(
     in_json_list(events.c.target, "targets")
 )
@@ -68,8 +78,9 @@ class TransactionView:
         return {record.id: record for record in map(record_of, found)}
 
     def versions(self, towns: Collection[str]) -> dict[str, int]:
-        found = self._conn.execute(_VERSIONS, {"towns": json_list(towns)})
-        return {town: int(version) for town, version in found}
+        query = _VERSIONS[self._conn.dialect.name]
+        found = self._conn.execute(query, {"towns": json_list(towns)})
+        return {town: int(version) for town, version in found if version is not None}
 
     def retractions(self, targets: Collection[UUID]) -> dict[UUID, UUID]:
         found = self._conn.execute(_AMENDMENTS_OF, {"targets": json_list(targets)})

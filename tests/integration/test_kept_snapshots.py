@@ -12,8 +12,7 @@ from uuid import uuid4
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy import event as sa_event
+from sqlalchemy import func, select
 
 from events.snapshots import Update
 from events.sql import SqlEventStore, SqlSnapshots, connect, read_back
@@ -34,6 +33,7 @@ from tests.keeping import (
     replayed_towns,
 )
 from tests.make import REBELS, TOWN, at, correction, event, replacement
+from tests.steps import steps_counted
 from tests.strategies import instants
 
 Opened = tuple[SqlEventStore, SqlSnapshots, FakeClock]
@@ -239,7 +239,7 @@ def test_a_read_of_what_was_known_early_costs_no_more_as_the_town_s_history_grow
     engine = connect(sqlite_url)
     store = SqlEventStore(engine, clock)
     projector = Projector(store, SqlSnapshots(store), every=4)
-    steps = _steps_counted(engine)
+    steps = steps_counted(engine)
     try:
         for hour in range(1, 11):
             clock.advance(seconds=1)
@@ -263,21 +263,6 @@ def test_a_read_of_what_was_known_early_costs_no_more_as_the_town_s_history_grow
         assert costs[1] <= costs[0] * 1.1, costs  # not the 300 reports it leaves out
     finally:
         engine.dispose()
-
-
-def _steps_counted(engine: Engine) -> list[int]:
-    """A list that gains an entry for every step of SQLite's virtual machine on `engine`."""
-    steps: list[int] = []
-
-    def step() -> int:
-        steps.append(1)
-        return 0  # go on
-
-    @sa_event.listens_for(engine, "before_cursor_execute")
-    def watch(conn: Connection, *_: object) -> None:
-        conn.connection.driver_connection.set_progress_handler(step, 1)  # type: ignore[union-attr]
-
-    return steps
 
 
 def _ended(store: SqlEventStore) -> int:

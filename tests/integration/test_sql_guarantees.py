@@ -22,6 +22,7 @@ from events.sql.store import _AMENDMENTS_OF, _BY_IDS, _VERSIONS, TransactionView
 from events.store import Appended, Pending
 from tests.clock import FakeClock
 from tests.make import REBELS, event
+from tests.steps import steps_counted
 
 WRITERS = 8
 
@@ -233,7 +234,7 @@ def test_two_logs_holding_one_event_id_each_read_back_their_own_event(
     ("lookup", "parameters"),
     [
         (_BY_IDS, {"ids": json_list([uuid4()])}),
-        (_VERSIONS, {"towns": json_list(["karak-sharqi"])}),
+        (_VERSIONS["sqlite"], {"towns": json_list(["karak-sharqi"])}),
         (_AMENDMENTS_OF, {"targets": json_list([uuid4()])}),
     ],
     ids=["ids", "versions", "amendments"],
@@ -256,3 +257,28 @@ def test_the_lookups_of_an_append_search_sqlite_by_index_rather_than_scan_the_lo
     assert any(step.startswith("SEARCH events USING") for step in steps), steps
     assert not any(step.startswith("SCAN events") for step in steps), steps
     assert not any("events_kind_position" in step for step in steps), steps  # every such kind
+
+
+def test_the_version_lookup_of_an_append_costs_the_same_however_long_a_town_s_history(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    engine = connect(sqlite_url)
+    store = SqlEventStore(engine, clock)
+    steps = steps_counted(engine)
+    try:
+        for town, count in (("short", 10), ("long", 300)):
+            seized = [{"checkpoint": f"gate {n}", "by": REBELS} for n in range(count)]
+            store.append(
+                [Pending(event("checkpoint.seized", town=town, **s)) for s in seized], "desk"
+            )
+        costs = {}
+        with engine.connect() as conn:
+            for town in ("short", "long"):
+                steps.clear()
+                versions = TransactionView(conn).versions([town, "unknown"])
+                costs[town] = len(steps)
+                assert versions == {town: 10 if town == "short" else 300}
+    finally:
+        engine.dispose()
+
+    assert costs["long"] <= costs["short"] * 1.1, costs  # not the 290 more events of it
