@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import string
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -32,7 +34,7 @@ from tests.keeping import (
     replayed,
     replayed_towns,
 )
-from tests.make import REBELS, TOWN, at, correction, event, replacement
+from tests.make import AFI, REBELS, TOWN, at, correction, event, replacement
 from tests.steps import steps_counted
 from tests.strategies import instants
 
@@ -231,6 +233,26 @@ def test_reading_back_an_old_stretch_takes_only_the_few_snapshots_after_it(fresh
         assert sorted(r.position for r in piece.records) == sorted(
             r.position for r in whole.records if r.event.occurred_at and r.event.occurred_at <= last
         )
+
+
+def test_a_town_with_an_agreement_as_long_as_the_limits_allow_is_kept(fresh: Fresh) -> None:
+    # Random letters, which do not compress: an index entry holding them would be
+    # over the 2,704 bytes PostgreSQL takes, and the projector could not save.
+    detail = "".join(random.Random(1).choices(string.ascii_letters, k=10_000))
+    deal = event(
+        "agreement.reached",
+        agreement="deal-1",
+        parties=[REBELS, AFI],
+        terms=[{"type": "ceasefire", "detail": detail}],
+    )
+    with fresh() as (store, snapshots, clock):
+        store.append([Pending(deal)], "desk")
+        projector = Projector(store, snapshots, every=1)  # a snapshot on that fact
+
+        assert projector.catch_up() == 1
+
+        kept = projector.town(TOWN, at("2031-01-01T00:00:00Z"), clock.now)
+        assert [a.terms[0].detail for a in kept.state.agreements] == [detail]
 
 
 def test_a_read_of_what_was_known_early_costs_no_more_as_the_town_s_history_grows(

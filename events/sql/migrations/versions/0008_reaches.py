@@ -6,9 +6,12 @@ town's next row) folds later than `occurred_at`. Reads as of a later time
 search the town's snapshots and reports only up to there. Derived like the
 snapshots: `sitrep rebuild` empties and refills it.
 
-The two indexes hold what the reads that sum a town's dead and join its
-lists take from each snapshot, so those reads walk small index entries
-rather than the rows with their states.
+Of the two indexes, `snapshots_tolls` holds what the sum of a town's dead
+takes from each snapshot, so that read walks small entries rather than the
+rows with their states; `snapshots_listed` leads the join of a town's lists
+to the snapshots that have any. It leaves `listed` out: PostgreSQL refuses
+an index entry over 2,704 bytes, and one long agreement makes a longer one.
+The tables are emptied first, so the indexes are built on nothing.
 
 A town without rows would read as before, but a row written after the
 upgrade would know nothing of the facts folded before it. So the upgrade
@@ -38,6 +41,10 @@ def upgrade() -> None:
         sa.Column("occurred_at", sa.BigInteger, nullable=False),
         sa.PrimaryKeyConstraint("town", "known_from", "occurred_at"),
     )
+    for table in ("snapshots", "moves", "towns", "captives_held", "captive_ledger"):
+        op.execute(sa.table(table).delete())
+    checkpoints = sa.table("checkpoints", sa.column("name"), sa.column("position"))
+    op.execute(checkpoints.update().where(checkpoints.c.name == "snapshots").values(position=0))
     op.create_index(
         "snapshots_tolls",
         "snapshots",
@@ -46,11 +53,7 @@ def upgrade() -> None:
     op.create_index(
         "snapshots_listed",
         "snapshots",
-        ["stream", "occurred_at", "position", "known_from", "known_until", "listed"],
+        ["stream", "occurred_at", "position", "known_from", "known_until"],
         sqlite_where=sa.text("listed IS NOT NULL"),
         postgresql_where=sa.text("listed IS NOT NULL"),
     )
-    for table in ("snapshots", "moves", "towns", "captives_held", "captive_ledger"):
-        op.execute(sa.table(table).delete())
-    checkpoints = sa.table("checkpoints", sa.column("name"), sa.column("position"))
-    op.execute(checkpoints.update().where(checkpoints.c.name == "snapshots").values(position=0))
