@@ -1,9 +1,9 @@
 """How far in valid time each town's folded facts reach, as known from when; and
-indexes that cover the reads of a town's dead and lists.
+indexes for the reads of a town's dead and lists.
 
-A row of `reaches` says that no fact of its town known from `known_from` on (until the
-town's next row) folds later than `occurred_at`. Reads as of a later time
-search the town's snapshots and reports only up to there. Derived like the
+A row of `reaches` says that no fact of its town known from `known_from` on
+(until the town's next row) folds later than `occurred_at`. Reads as of a
+later time search the town's snapshots and reports only up to there. Derived like the
 snapshots: `sitrep rebuild` empties and refills it.
 
 Of the two indexes, `snapshots_tolls` holds what the sum of a town's dead
