@@ -20,7 +20,7 @@ from threading import Lock
 from typing import Protocol, TypeVar
 from uuid import UUID
 
-from events.kinds import CAPTIVE_KINDS, is_correction
+from events.kinds import CAPTIVE_KINDS, ReportCorrected, ReportRetracted, is_correction
 from events.record import Record
 from events.store import MAX_PAGE, EventStore
 
@@ -201,8 +201,20 @@ class Snapshots(Protocol):
         """Every move of the `reports`, each named by its town and position."""
         ...
 
-    def captive_records(self, through: int) -> list[Record]:
-        """Every captive report up to position `through`, and every amendment of one."""
+    def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
+        """The stored key and id of every captive report up to position `through`.
+
+        Light: no event is decoded, so the captive ledger's fold from the
+        log's start can order them all and then read them a page at a time.
+        """
+        ...
+
+    def captive_amendments(self, through: int) -> list[Record]:
+        """Every amendment of a captive report up to position `through`, in position order."""
+        ...
+
+    def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
+        """The records of those events in the log, by id."""
         ...
 
     def every_town(self, as_of: datetime, known_at: datetime) -> list[TownRead]:
@@ -302,22 +314,35 @@ class InMemorySnapshots:
         latest = max(rows, key=_key, default=None)
         return 0 if latest is None else latest.held
 
-    def captive_records(self, through: int) -> list[Record]:
-        """Every captive report up to position `through`, and every amendment of one."""
-        found: list[Record] = []
+    def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
+        """The stored key and id of every captive report up to position `through`."""
+        return [
+            ((event.occurred_at, record.position), record.id)
+            for record in self._captive(through)
+            if not isinstance(event := record.event, ReportCorrected | ReportRetracted)
+        ]
+
+    def captive_amendments(self, through: int) -> list[Record]:
+        """Every amendment of a captive report up to position `through`, in position order."""
+        return [record for record in self._captive(through) if is_correction(record.event)]
+
+    def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
+        """The records of those events in the log, by id."""
+        return self._log.get_many(ids)
+
+    def _captive(self, through: int) -> Iterator[Record]:
         captive: set[UUID] = set()
         after = 0
         while page := self._log.select(after=after, limit=MAX_PAGE):
             for record in page:
                 if record.position > through:
-                    return found
+                    return
                 if record.kind in CAPTIVE_KINDS:
                     captive.add(record.id)
-                    found.append(record)
+                    yield record
                 elif record.target in captive:
-                    found.append(record)
+                    yield record
             after = page[-1].position
-        return found
 
     def every_town(self, as_of: datetime, known_at: datetime) -> list[TownRead]:
         """What reading each town known at `known_at` as of `as_of` takes, town by town."""

@@ -17,10 +17,13 @@ read of the ledger is, of each entry's name, that same latest one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TypeVar
+from itertools import chain
+from typing import Protocol, TypeVar
+from uuid import UUID
 
 from events.kinds import ReportCorrected, ReportRetracted
 from events.record import Record
@@ -36,8 +39,24 @@ POINT_EVERY = 16
 POINTS_KEPT = 8
 """Ledger states kept: a record that folds before the oldest refolds from the log's start."""
 
-Load = Callable[[int], list[Record]]
-"""Every captive report up to a position, with every amendment of one."""
+FOLD_PAGE = 1_000
+"""Captive reports decoded at a time when the ledger folds again from the log's start."""
+
+
+class CaptiveLog(Protocol):
+    """What the ledger folds from when it folds from the log's start: a `Snapshots` does."""
+
+    def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
+        """The stored key and id of every captive report up to position `through`."""
+        ...
+
+    def captive_amendments(self, through: int) -> list[Record]:
+        """Every amendment of a captive report up to position `through`, in position order."""
+        ...
+
+    def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
+        """The records of those events in the log, by id."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +126,15 @@ class Holdings:
     """Keeps the Held rows in step with the log, record by record."""
 
     def __init__(
-        self, load: Load, *, point_every: int = POINT_EVERY, points_kept: int = POINTS_KEPT
+        self,
+        log: CaptiveLog,
+        *,
+        point_every: int = POINT_EVERY,
+        points_kept: int = POINTS_KEPT,
+        page: int = FOLD_PAGE,
     ) -> None:
-        self._load = load
+        self._log = log
+        self._page = page
         self._point_every = point_every
         self._points_kept = points_kept
         self._memory = _Memory(through=0)
@@ -166,19 +191,57 @@ class Holdings:
 
     def _refold(self, key: Key, record: Record, changes: Changes) -> None:
         memory = self._memory
+        at = record.recorded_at
         earlier = [n for n, p in enumerate(memory.points) if p.key is None or p.key < key]
-        if memory.warm and earlier:
-            memory.points = memory.points[: earlier[-1] + 1]
-        else:
-            memory.records = self._load(record.position)
+        if not (memory.warm and earlier):
             memory.points, memory.warm = [_START], True
+            memory.frontier, memory.since_point = _START, 0
+            memory.records = self._fold_from_start(record.position, key, at, changes)
+            self._trim()
+            return
+        memory.points = memory.points[: earlier[-1] + 1]
         base = memory.points[-1]
         memory.frontier, memory.since_point = base, 0
         for fact in facts(memory.records):
             place = (fact.occurred_at, fact.record.position)
             if base.key is None or place > base.key:
-                self._advance(fact, changes, record.recorded_at, emit=place >= key)
+                self._advance(fact, changes, at, emit=place >= key)
         self._trim()
+
+    def _fold_from_start(
+        self, through: int, key: Key, at: datetime, changes: Changes
+    ) -> list[Record]:
+        """Fold every captive report up to `through` a page at a time; the records still needed.
+
+        The reports are ordered from their light keys first, so no more than
+        a page of them is decoded at once. An amended report folds where its
+        amendments put it, so those few are read and placed before the rest.
+        """
+        log = self._log
+        amendments: dict[UUID, list[Record]] = {}
+        for amendment in log.captive_amendments(through):
+            assert amendment.target is not None
+            amendments.setdefault(amendment.target, []).append(amendment)
+        amended = log.records(amendments)
+        places = {report: place for place, report in log.captive_keys(through)}
+        for fact in facts([*amended.values(), *chain.from_iterable(amendments.values())]):
+            places[fact.id] = (fact.occurred_at, fact.record.position)
+        ordered = sorted(places, key=places.__getitem__)
+        needed = (self._points_kept + 1) * self._point_every
+        last: deque[tuple[list[Record], int]] = deque()
+        for first in range(0, len(ordered), self._page):
+            page = ordered[first : first + self._page]
+            found = log.records([report for report in page if report not in amended])
+            records = [amended.get(report) or found[report] for report in page]
+            records += chain.from_iterable(amendments.get(report, ()) for report in page)
+            folded = facts(records)
+            for fact in folded:
+                place = (fact.occurred_at, fact.record.position)
+                self._advance(fact, changes, at, emit=place >= key)
+            last.append((records, len(folded)))
+            while sum(count for _, count in last) - last[0][1] >= needed:
+                last.popleft()
+        return sorted(chain.from_iterable(records for records, _ in last), key=_position)
 
     def _advance(self, fact: Fact, changes: Changes, at: datetime, *, emit: bool) -> None:
         memory = self._memory
@@ -232,3 +295,7 @@ def _deltas(before: Ledger, after: Ledger, fact: Fact) -> dict[str, int]:
 
 def _copy(memory: _Memory) -> _Memory:
     return replace(memory, records=list(memory.records), points=list(memory.points))
+
+
+def _position(record: Record) -> int:
+    return record.position

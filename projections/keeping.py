@@ -149,7 +149,7 @@ class Projector:
         self._snapshots = snapshots
         self._every = every
         self._lock = Lock()
-        self._holdings = holdings or Holdings(snapshots.captive_records)
+        self._holdings = holdings or Holdings(snapshots)
         self._stretches: dict[str, Stretch] = {}
         self._stretches_through = 0
 

@@ -6,6 +6,7 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
@@ -15,7 +16,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    or_,
     select,
     tuple_,
     update,
@@ -96,19 +96,21 @@ class SqlSnapshots:
                 for row in conn.execute(query)
             ]
 
-    def captive_records(self, through: int) -> list[Record]:
-        """Every captive report up to position `through`, and every amendment of one."""
-        captive = events.c.kind.in_(sorted(CAPTIVE_KINDS))
-        query = (
-            select(events)
-            .where(
-                events.c.position <= through,
-                or_(captive, events.c.target.in_(select(events.c.id).where(captive))),
-            )
-            .order_by(events.c.position)
-        )
+    def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
+        """The stored key and id of every captive report up to position `through`."""
         with self._log.connection() as conn:
-            return [record_of(row) for row in conn.execute(query)]
+            rows = conn.execute(_CAPTIVE_KEYS, {"through": through})
+            return [((from_micros(row.occurred_at), row.position), row.id) for row in rows]
+
+    def captive_amendments(self, through: int) -> list[Record]:
+        """Every amendment of a captive report up to position `through`, in position order."""
+        with self._log.connection() as conn:
+            rows = conn.execute(_CAPTIVE_AMENDMENTS, {"through": through})
+            return [record_of(row) for row in rows]
+
+    def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
+        """The records of those events in the log, by id."""
+        return self._log.get_many(ids)
 
     def every_town(self, as_of: datetime, known_at: datetime) -> list[TownRead]:
         """What reading each town known at `known_at` as of `as_of` takes, in a few queries."""
@@ -350,3 +352,19 @@ def _entry(row: Any) -> Entry:
 
 def _entry_key(entry: Entry) -> Key:
     return entry.key
+
+
+_CAPTIVE = events.c.kind.in_(sorted(CAPTIVE_KINDS))
+_CAPTIVE_KEYS = (
+    select(events.c.occurred_at, events.c.position, events.c.id)
+    .where(_CAPTIVE, events.c.position <= bindparam("through"))
+    .order_by(events.c.occurred_at, events.c.position)
+)
+_CAPTIVE_AMENDMENTS = (
+    select(events)
+    .where(
+        events.c.position <= bindparam("through"),
+        events.c.target.in_(select(events.c.id).where(_CAPTIVE)),
+    )
+    .order_by(events.c.position)
+)

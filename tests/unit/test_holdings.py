@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
 from events.kinds import Correction, ReportedEvent
 from events.memory import InMemoryStore
 from events.record import Record
-from events.snapshots import InMemorySnapshots
+from events.snapshots import InMemorySnapshots, Key
 from events.store import Pending
 from projections.holdings import Holdings
 from projections.keeping import Projector
@@ -33,7 +34,7 @@ def store(clock: FakeClock) -> InMemoryStore:
 @pytest.fixture(params=[1, 64], ids=["a state kept after every fact", "states kept rarely"])
 def projector(request: pytest.FixtureRequest, store: InMemoryStore) -> Projector:
     snapshots = InMemorySnapshots(store)
-    holdings = Holdings(snapshots.captive_records, point_every=request.param, points_kept=8)
+    holdings = Holdings(snapshots, point_every=request.param, points_kept=8, page=3)
     return Projector(store, snapshots, holdings=holdings)
 
 
@@ -153,11 +154,18 @@ def test_a_process_that_follows_another_folds_on_without_reading_every_captive_r
     snapshots = InMemorySnapshots(store)
     loads: list[int] = []
 
-    def load(through: int) -> list[Record]:
-        loads.append(through)
-        return snapshots.captive_records(through)
+    class Counted:
+        def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
+            loads.append(through)
+            return snapshots.captive_keys(through)
 
-    ours = Projector(store, snapshots, holdings=Holdings(load))
+        def captive_amendments(self, through: int) -> list[Record]:
+            return snapshots.captive_amendments(through)
+
+        def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
+            return snapshots.records(ids)
+
+    ours = Projector(store, snapshots, holdings=Holdings(Counted()))
     theirs = Projector(store, snapshots)
     post(store, clock, taken("afi-troops", 12, "2020-03-05T10:00:00Z"))
     ours.catch_up()  # its first captive report: the ledger is read from the log once
@@ -168,3 +176,37 @@ def test_a_process_that_follows_another_folds_on_without_reading_every_captive_r
     assert held(ours, "karak-sharqi", "2020-03-07T00:00:00Z", now) == 18
     assert held(ours, "karak-sharqi", "2020-03-04T12:00:00Z", now) == 2
     assert len(loads) == 1
+
+
+def test_a_process_that_starts_on_a_long_captive_history_folds_late_reports_into_it_exactly(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    snapshots = InMemorySnapshots(store)
+    captures = [taken(f"group-{day}", 1, f"2020-03-{day:02d}T10:00:00Z") for day in range(1, 29)]
+    post(store, clock, *captures)
+    moved, dropped = captures[3].id, captures[5].id
+    assert moved is not None
+    assert dropped is not None
+    later = replacement(
+        "captives.taken",
+        occurred_at="2020-03-20T12:00:00Z",
+        group="group-4",
+        captor=REBELS,
+        count=5,
+        affiliation=AFI,
+    )
+    post(store, clock, correction(moved, later), retraction(dropped))
+    Projector(store, snapshots).catch_up()  # another process folded all of it
+    # Ours starts cold: its first captive step folds the whole ledger, four reports at a time.
+    small = Holdings(snapshots, point_every=2, points_kept=2, page=4)
+    ours = Projector(store, snapshots, holdings=small)
+    post(store, clock, taken("late", 1, "2020-03-27T12:00:00Z"))
+    ours.catch_up()
+    # This one folds from a state it kept in memory, with the records it kept after it.
+    now = post(store, clock, taken("later-still", 1, "2020-03-27T18:00:00Z"))
+    rebuilt = Projector(store, InMemorySnapshots(store))
+
+    for day in range(1, 30):
+        as_of = f"2020-03-{day:02d}T23:00:00Z"
+        assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
+    assert held(ours, "karak-sharqi", "2020-03-28T23:00:00Z", now) == 26 + 5 + 2

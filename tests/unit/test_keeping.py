@@ -38,7 +38,7 @@ def _kept(
             store,
             snapshots,
             every,
-            Holdings(snapshots.captive_records, point_every=every, points_kept=2),
+            Holdings(snapshots, point_every=every, points_kept=2, page=every),
         )
         for _ in range(processes)
     ]
