@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typing
-from dataclasses import fields
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -15,7 +14,6 @@ from events.values import Actor, Certainty, Estimate, Source, Term
 from projections.captives import GroupStatus, Role
 from projections.casualties import GroupBy
 from projections.town import Status, Toll
-from service.reads import LedgerView, TownView
 
 # Requests
 
@@ -166,20 +164,6 @@ class TownPublic(Public):
     evidence: EvidencePublic
     anomalies: list[AnomalyPublic]
 
-    @classmethod
-    def of(cls, view: TownView) -> TownPublic:
-        """The response for a folded town."""
-        state = view.state
-        return cls.model_validate(
-            {
-                **{f.name: getattr(state, f.name) for f in fields(state)},
-                "as_of": view.at.as_of,
-                "known_at": view.at.known_at,
-                "version": view.version,
-                "captives_held": view.captives_held,
-            }
-        )
-
 
 class TownsPublic(BaseModel):
     data: list[TownPublic]
@@ -258,20 +242,6 @@ class LedgerPublic(BaseModel):
     remains: list[RemainsPublic]
     totals: CaptiveTotals
     anomalies: list[AnomalyPublic]
-
-    @classmethod
-    def of(cls, view: LedgerView) -> LedgerPublic:
-        """The response for a folded ledger."""
-        return cls.model_validate(
-            {
-                "as_of": view.at.as_of,
-                "known_at": view.at.known_at,
-                "groups": [CaptiveGroupPublic.model_validate(g) for g in view.groups],
-                "remains": [RemainsPublic.model_validate(r) for r in view.remains],
-                "totals": view.totals,
-                "anomalies": [AnomalyPublic.model_validate(a) for a in view.anomalies],
-            }
-        )
 
 
 class TallyPublic(Public):

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from projections.captives import GroupStatus
 from projections.casualties import GroupBy
 from service.deps import AsReader, At, Parts
 from service.moments import Moment, StartMoment
+from service.present import JSONResponse, ledger_json
 from service.schemas import CaptiveGroupPublic, CasualtiesPublic, LedgerPublic, TallyPublic
 
 router = APIRouter(tags=["captives"])
@@ -22,9 +24,9 @@ def get_captives(
     at: At,
     status: GroupStatus | None = None,
     holder_side: str | None = None,
-) -> LedgerPublic:
+) -> Response:
     """Captive groups (filtered) by slug, the remains handed over, and totals over every group."""
-    return LedgerPublic.of(parts.reads.captives(at, status, holder_side))
+    return JSONResponse(ledger_json(parts.reads.captives(at, status, holder_side)))
 
 
 @router.get(

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from projections.town import Status
 from service.deps import After, AsReader, At, KnownAt, Limit, Parts
 from service.moments import utc
-from service.present import JSONResponse, audited_json, change_json
+from service.present import JSONResponse, audited_json, change_json, town_json
 from service.schemas import HistoryPublic, RecordsPublic, TownPublic, TownsPublic
 
 router = APIRouter(prefix="/towns", tags=["towns"])
@@ -27,18 +27,19 @@ def get_towns(
     province: str | None = None,
     side: str | None = None,
     status: Status | None = None,
-) -> TownsPublic:
+) -> Response:
     """Every town's state, filtered by province, controlling side or status."""
-    towns = [TownPublic.of(view) for view in parts.reads.towns(at, province, side, status)]
-    return TownsPublic(data=towns, count=len(towns), as_of=at.as_of, known_at=at.known_at)
+    towns = [town_json(view) for view in parts.reads.towns(at, province, side, status)]
+    return JSONResponse(
+        {"data": towns, "count": len(towns), "as_of": at.as_of, "known_at": at.known_at}
+    )
 
 
 @router.get("/{town}", response_model=TownPublic, responses=_UNKNOWN_TOWN)
-def get_town(town: str, parts: Parts, _caller: AsReader, at: At, response: Response) -> TownPublic:
+def get_town(town: str, parts: Parts, _caller: AsReader, at: At) -> Response:
     """One town's state; its ETag is the stream version as known at `known_at`."""
-    state = TownPublic.of(parts.reads.town(town, at))
-    response.headers["ETag"] = f'"{state.version}"'
-    return state
+    view = parts.reads.town(town, at)
+    return JSONResponse(town_json(view), headers={"ETag": f'"{view.version}"'})
 
 
 @router.get("/{town}/history", response_model=HistoryPublic, responses=_UNKNOWN_TOWN)

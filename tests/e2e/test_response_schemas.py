@@ -73,3 +73,16 @@ def test_written_records_match_their_declared_schema(client: TestClient) -> None
 
     TypeAdapter(RecordPublic).validate_python(one.json())
     BatchPublic.model_validate(batch.json())
+
+
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [("/towns/karak-sharqi", TownPublic), ("/towns", TownsPublic), ("/captives", LedgerPublic)],
+)
+def test_the_read_models_answer_exactly_what_their_schemas_say(
+    client: TestClient, path: str, schema: type[BaseModel]
+) -> None:
+    answer = client.get(path, headers=EDITOR).json()
+
+    # Nothing missing, nothing extra, every value in the form the schema writes it.
+    assert schema.model_validate(answer).model_dump(mode="json", by_alias=True) == answer
