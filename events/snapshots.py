@@ -202,7 +202,7 @@ class Snapshots(Protocol):
         ...
 
     def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
-        """The stored key and id of every captive report up to position `through`.
+        """The stored key and id of every captive report up to position `through`, in no order.
 
         Light: no event is decoded, so the captive ledger's fold from the
         log's start can order them all and then read them a page at a time.

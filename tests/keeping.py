@@ -66,12 +66,14 @@ def play(
     clock: FakeClock,
     script: list[Arrival],
     rebuild_after: int | None = None,
+    others_from: int = 0,
 ) -> None:
     """Append every arrival a second apart; where the script says, a projector catches up.
 
-    The projectors take turns, as the processes of one deployment would. After
-    arrival `rebuild_after`, the last projector rebuilds, as `sitrep rebuild`
-    beside a running service would.
+    The projectors take turns, as the processes of one deployment would, the
+    first alone before arrival `others_from`, as if the others started then.
+    After arrival `rebuild_after`, the last projector rebuilds, as `sitrep
+    rebuild` beside a running service would.
     """
     sent: list[ReportedEvent] = []
     for n, arrival in enumerate(script):
@@ -84,7 +86,7 @@ def play(
             with suppress(AlreadyRetracted):
                 store.append([Pending(_amendment(sent, arrival))], "editor")
         if arrival.catch_up:
-            projectors[n % len(projectors)].catch_up()
+            projectors[n % len(projectors) if n >= others_from else 0].catch_up()
         if n == rebuild_after:
             projectors[-1].rebuild()
     projectors[0].catch_up()

@@ -355,10 +355,8 @@ def _entry_key(entry: Entry) -> Key:
 
 
 _CAPTIVE = events.c.kind.in_(sorted(CAPTIVE_KINDS))
-_CAPTIVE_KEYS = (
-    select(events.c.occurred_at, events.c.position, events.c.id)
-    .where(_CAPTIVE, events.c.position <= bindparam("through"))
-    .order_by(events.c.occurred_at, events.c.position)
+_CAPTIVE_KEYS = select(events.c.occurred_at, events.c.position, events.c.id).where(
+    _CAPTIVE, events.c.position <= bindparam("through")
 )
 _CAPTIVE_AMENDMENTS = (
     select(events)

@@ -74,8 +74,9 @@ def test_kept_towns_equal_a_replay_at_every_moment(
         start = clock.now
         projector = Projector(store, snapshots, every=every)
 
-        # The other process folds its ledger from the log's start `every` reports at a time.
-        paged = Holdings(snapshots, page=every)
+        # The other process folds its ledger from the log's start `every` reports at a time,
+        # keeping few ledger states, so it keeps only its last pages' records.
+        paged = Holdings(snapshots, point_every=every, points_kept=1, page=every)
         other = Projector(store, snapshots, every=every, holdings=paged)
         play(store, [projector, other], clock, script)
 

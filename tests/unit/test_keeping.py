@@ -68,6 +68,37 @@ def test_kept_towns_equal_a_replay_at_every_moment_whatever_the_arrival_order(
             assert_ledger_kept_as_replayed(projector, store, as_of, known_at)
 
 
+@settings(max_examples=200)
+@given(
+    arrivals(max_size=24),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(1, 4),
+    st.data(),
+)
+def test_a_process_that_starts_late_folds_the_ledger_page_by_page_as_a_replay_would(
+    script: list[Arrival], every: int, kept: int, page: int, data: st.DataObject
+) -> None:
+    clock = FakeClock()
+    start = clock.now
+    store = InMemoryStore(clock)
+    snapshots = InMemorySnapshots(store)
+    first = Projector(store, snapshots)
+    # Its first captive step folds the whole ledger from the log's start, `page` reports at a
+    # time; later steps refold from the few states it keeps, with the records it kept.
+    paged = Holdings(snapshots, point_every=every, points_kept=kept, page=page)
+    late = Projector(store, snapshots, holdings=paged)
+
+    play(store, [first, late], clock, script, others_from=data.draw(st.integers(0, len(script))))
+    late.catch_up()
+
+    as_of = data.draw(instants)
+    for known_at in moments(start, script):
+        assert_ledger_kept_as_replayed(late, store, as_of, known_at)
+        for slug, (_, _, held) in replayed_towns(store, as_of, known_at).items():
+            assert late.town(slug, as_of, known_at).captives_held == held, slug
+
+
 @given(arrivals(max_size=12), st.integers(1, 3), instants)
 def test_a_rebuild_from_the_log_answers_every_moment_as_a_replay(
     script: list[Arrival], every: int, as_of: datetime
