@@ -227,6 +227,8 @@ class Holdings:
         for fact in facts([*amended.values(), *chain.from_iterable(amendments.values())]):
             places[fact.id] = (fact.occurred_at, fact.record.position)
         ordered = sorted(places, key=places.__getitem__)
+        # The states kept after `_trim` have fewer facts after the oldest of them than this:
+        # the pages that hold them are all a later refold from one of those states reads.
         needed = (self._points_kept + 1) * self._point_every
         last: deque[tuple[list[Record], int]] = deque()
         for first in range(0, len(ordered), self._page):
@@ -239,7 +241,7 @@ class Holdings:
                 place = (fact.occurred_at, fact.record.position)
                 self._advance(fact, changes, at, emit=place >= key)
             last.append((records, len(folded)))
-            while sum(count for _, count in last) - last[0][1] >= needed:
+            while len(last) > 1 and sum(count for _, count in last) - last[0][1] >= needed:
                 last.popleft()
         return sorted(chain.from_iterable(records for records, _ in last), key=_position)
 
