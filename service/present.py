@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from functools import cache
 from typing import Any
 from uuid import UUID
 
 import orjson
-from pydantic import BaseModel
+from pydantic import AnyUrl, BaseModel
 from starlette.responses import Response
 
 from events.record import Record
@@ -30,10 +31,22 @@ class JSONResponse(Response):
 
 def _fields(value: object) -> object:
     """What orjson does not write itself: the pydantic values (actors, estimates, terms)
-    that fold results hold. Their fields have no aliases, so their JSON is their fields."""
+    that fold results hold, tens of thousands in a ledger. A model whose fields have no
+    aliases is its fields; any other is dumped as its schema says."""
     if isinstance(value, BaseModel):
-        return value.__dict__
+        if _plain(type(value)):
+            return value.__dict__
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, AnyUrl):
+        return str(value)
     raise TypeError(f"{type(value).__name__} has no JSON form")
+
+
+@cache
+def _plain(model: type[BaseModel]) -> bool:
+    """Whether the model's JSON is its fields as they are: no aliases, nothing computed."""
+    renamed = any(f.alias or f.serialization_alias for f in model.model_fields.values())
+    return not renamed and not model.model_computed_fields
 
 
 def town_json(view: TownView) -> dict[str, Any]:
