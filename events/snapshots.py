@@ -173,7 +173,27 @@ class ReadBack:
     whole: bool = True
 
 
-class Snapshots(Protocol):
+class CaptiveLog(Protocol):
+    """What the captive ledger folds from when it folds again from the log's start."""
+
+    def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
+        """The stored key and id of every captive report up to position `through`, in no order.
+
+        Light: no event is decoded, so the captive ledger's fold from the
+        log's start can order them all and then read them a page at a time.
+        """
+        ...
+
+    def captive_amendments(self, through: int) -> list[Record]:
+        """Every amendment of a captive report up to position `through`, in position order."""
+        ...
+
+    def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
+        """The records of those events in the log, by id."""
+        ...
+
+
+class Snapshots(CaptiveLog, Protocol):
     """Where snapshots, moves and the checkpoint are kept."""
 
     def checkpoint(self) -> int:
@@ -199,22 +219,6 @@ class Snapshots(Protocol):
 
     def moves(self, reports: Collection[tuple[str, int]]) -> list[Move]:
         """Every move of the `reports`, each named by its town and position."""
-        ...
-
-    def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
-        """The stored key and id of every captive report up to position `through`, in no order.
-
-        Light: no event is decoded, so the captive ledger's fold from the
-        log's start can order them all and then read them a page at a time.
-        """
-        ...
-
-    def captive_amendments(self, through: int) -> list[Record]:
-        """Every amendment of a captive report up to position `through`, in position order."""
-        ...
-
-    def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
-        """The records of those events in the log, by id."""
         ...
 
     def every_town(self, as_of: datetime, known_at: datetime) -> list[TownRead]:

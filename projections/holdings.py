@@ -18,16 +18,16 @@ read of the ledger is, of each entry's name, that same latest one.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import chain
-from typing import Protocol, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from events.kinds import ReportCorrected, ReportRetracted
 from events.record import Record
-from events.snapshots import Cut, Entry, Held, Key
+from events.snapshots import CaptiveLog, Cut, Entry, Held, Key
 from projections import captives
 from projections.captives import Ledger
 from projections.ledger_entries import changed, named_groups
@@ -41,22 +41,6 @@ POINTS_KEPT = 8
 
 FOLD_PAGE = 1_000
 """Captive reports decoded at a time when the ledger folds again from the log's start."""
-
-
-class CaptiveLog(Protocol):
-    """What the ledger folds from when it folds from the log's start: a `Snapshots` does."""
-
-    def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
-        """The stored key and id of every captive report up to position `through`."""
-        ...
-
-    def captive_amendments(self, through: int) -> list[Record]:
-        """Every amendment of a captive report up to position `through`, in position order."""
-        ...
-
-    def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
-        """The records of those events in the log, by id."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +215,7 @@ class Holdings:
         # the pages that hold them are all a later refold from one of those states reads.
         needed = (self._points_kept + 1) * self._point_every
         last: deque[tuple[list[Record], int]] = deque()
+        kept = 0
         for first in range(0, len(ordered), self._page):
             page = ordered[first : first + self._page]
             found = log.records([report for report in page if report not in amended])
@@ -241,8 +226,9 @@ class Holdings:
                 place = (fact.occurred_at, fact.record.position)
                 self._advance(fact, changes, at, emit=place >= key)
             last.append((records, len(folded)))
-            while len(last) > 1 and sum(count for _, count in last) - last[0][1] >= needed:
-                last.popleft()
+            kept += len(folded)
+            while len(last) > 1 and kept - last[0][1] >= needed:
+                kept -= last.popleft()[1]
         return sorted(chain.from_iterable(records for records, _ in last), key=_position)
 
     def _advance(self, fact: Fact, changes: Changes, at: datetime, *, emit: bool) -> None:
