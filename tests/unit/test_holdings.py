@@ -210,3 +210,56 @@ def test_a_process_that_starts_on_a_long_captive_history_folds_late_reports_into
         as_of = f"2020-03-{day:02d}T23:00:00Z"
         assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
     assert held(ours, "karak-sharqi", "2020-03-28T23:00:00Z", now) == 26 + 5 + 2
+
+
+def test_a_process_that_folds_the_ledger_from_the_start_folds_a_moved_report_where_it_moved(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    snapshots = InMemorySnapshots(store)
+    capture = taken("afi-troops", 12, "2020-03-05T10:00:00Z")
+    release = event(
+        "captives.released", occurred_at="2020-03-10T10:00:00Z", group="afi-troops", count=12
+    )
+    assert capture.id is not None
+    after_the_release = replacement(
+        "captives.taken",
+        occurred_at="2020-03-15T10:00:00Z",
+        group="afi-troops",
+        captor=REBELS,
+        count=12,
+        affiliation=AFI,
+    )
+    post(store, clock, capture, release, correction(capture.id, after_the_release))
+    Projector(store, snapshots).catch_up()  # another process folded all of it
+    # Ours folds the whole ledger a report at a time: the capture must fold after the release.
+    one_at_a_time = Holdings(snapshots, point_every=2, points_kept=2, page=1)
+    ours = Projector(store, snapshots, holdings=one_at_a_time)
+    now = post(store, clock, taken("drivers", 4, "2020-03-20T10:00:00Z"))
+
+    assert held(ours, "karak-sharqi", "2020-03-21T00:00:00Z", now) == 12 + 4
+
+
+def test_a_late_report_just_after_the_oldest_state_kept_by_a_fold_from_the_start_folds_exactly(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    # Two states kept, one every two facts: after nine facts they are those after the sixth
+    # and the eighth, and the records of the seventh to the ninth are all a refold from the
+    # sixth has. A fold from the start must keep every one of them, whatever its pages.
+    snapshots = InMemorySnapshots(store)
+    post(
+        store,
+        clock,
+        *(taken(f"group-{day}", 1, f"2020-03-0{day}T10:00:00Z") for day in range(1, 9)),
+    )
+    Projector(store, snapshots).catch_up()
+    one_at_a_time = Holdings(snapshots, point_every=2, points_kept=2, page=1)
+    ours = Projector(store, snapshots, holdings=one_at_a_time)
+    post(store, clock, taken("group-9", 1, "2020-03-09T10:00:00Z"))
+    ours.catch_up()  # its first captive report: nine facts folded from the log's start
+    now = post(store, clock, taken("late", 10, "2020-03-06T12:00:00Z"))
+    rebuilt = Projector(store, InMemorySnapshots(store))
+
+    for day in range(1, 10):
+        as_of = f"2020-03-0{day}T23:00:00Z"
+        assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
+    assert held(ours, "karak-sharqi", "2020-03-09T23:00:00Z", now) == 9 + 10
