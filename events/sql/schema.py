@@ -36,7 +36,6 @@ events = Table(
     Column("target", Uuid, nullable=True, doc="the amended event, for corrections"),
     Column("body", Text, nullable=False, doc="canonical JSON of the event's other fields"),
     UniqueConstraint("town", "version", name="events_town_version_key"),
-    Index("events_town_position", "town", "position"),
     Index("events_kind_position", "kind", "position"),
     Index("events_target", "target"),
     Index("events_recorded_at", "recorded_at"),

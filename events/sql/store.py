@@ -208,7 +208,9 @@ class SqlEventStore:
             query = query.where(events.c.target.in_(list(targets)))
         if known_at is not None:
             query = query.where(events.c.recorded_at <= to_micros(known_at))
-        query = query.order_by(events.c.position).limit(limit)
+        # A town's versions grow with its positions, so its stream walks the index of them.
+        order = events.c.position if town is None else events.c.version
+        query = query.order_by(order).limit(limit)
         with self.connection() as conn:
             return [record_of(row) for row in conn.execute(query)]
 

@@ -259,26 +259,50 @@ def test_the_lookups_of_an_append_search_sqlite_by_index_rather_than_scan_the_lo
     assert not any("events_kind_position" in step for step in steps), steps  # every such kind
 
 
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    """An engine on an SQLite file of the test's own, disposed afterwards."""
+    created = connect(sqlite_url)
+    yield created
+    created.dispose()
+
+
 def test_the_version_lookup_of_an_append_costs_the_same_however_long_a_town_s_history(
-    sqlite_url: str, clock: FakeClock
+    sqlite_engine: Engine, clock: FakeClock
 ) -> None:
-    engine = connect(sqlite_url)
-    store = SqlEventStore(engine, clock)
-    steps = steps_counted(engine)
-    try:
-        for town, count in (("short", 10), ("long", 300)):
-            seized = [{"checkpoint": f"gate {n}", "by": REBELS} for n in range(count)]
-            store.append(
-                [Pending(event("checkpoint.seized", town=town, **s)) for s in seized], "desk"
-            )
-        costs = {}
-        with engine.connect() as conn:
-            for town in ("short", "long"):
-                steps.clear()
-                versions = TransactionView(conn).versions([town, "unknown"])
-                costs[town] = len(steps)
-                assert versions == {town: 10 if town == "short" else 300}
-    finally:
-        engine.dispose()
+    store = SqlEventStore(sqlite_engine, clock)
+    steps = steps_counted(sqlite_engine)
+    for town, count in (("short", 10), ("long", 300)):
+        store.append(_seized(town, count), "desk")
+    costs = {}
+    with sqlite_engine.connect() as conn:
+        for town in ("short", "long"):
+            steps.clear()
+            versions = TransactionView(conn).versions([town, "unknown"])
+            costs[town] = len(steps)
+            assert versions == {town: 10 if town == "short" else 300}
 
     assert costs["long"] <= costs["short"] * 1.1, costs  # not the 290 more events of it
+
+
+def test_paging_a_town_s_records_costs_the_same_however_many_records_other_towns_add(
+    sqlite_engine: Engine, clock: FakeClock
+) -> None:
+    store = SqlEventStore(sqlite_engine, clock)
+    steps = steps_counted(sqlite_engine)
+    store.append(_seized("short", 10), "desk")
+    costs, pages = [], []
+    for others in (0, 300):
+        store.append(_seized("elsewhere", others), "desk")
+        steps.clear()
+        pages.append([(r.town, r.version) for r in store.select(after=3, town="short")])
+        costs.append(len(steps))
+
+    assert pages[0] == pages[1] == [("short", version) for version in range(4, 11)]
+    assert costs[1] <= costs[0] * 1.1, costs  # not the 300 records of the other town
+
+
+def _seized(town: str, count: int) -> list[Pending]:
+    """`count` checkpoints of `town` seized, one after another."""
+    gates = [{"checkpoint": f"gate {n}", "by": REBELS} for n in range(count)]
+    return [Pending(event("checkpoint.seized", town=town, **gate)) for gate in gates]
