@@ -135,6 +135,8 @@ class Update:
     cuts: list[Cut] = field(default_factory=list)
     held: list[Held] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    """The records the step folds, in position order."""
 
 
 @dataclass(frozen=True, slots=True)

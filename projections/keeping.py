@@ -240,7 +240,7 @@ class Projector:
     def _update(self, checkpoint: int, page: list[Record], kept: dict[str, Stretch]) -> Update:
         """The step that folds `page`; each touched town's stretch to keep goes into `kept`."""
         placed, moves = self._places(page)
-        update = Update(checkpoint, page[-1].position, moves=moves)
+        update = Update(checkpoint, page[-1].position, moves=moves, records=page)
         towns: dict[str, list[_Placed]] = {}
         changes = Changes()
         for one in placed:

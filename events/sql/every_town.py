@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -25,10 +26,10 @@ from sqlalchemy import (
     cast,
     func,
     select,
+    true,
 )
 from sqlalchemy.engine import Connection
 
-from events.kinds import CORRECTION_KINDS
 from events.record import Record
 from events.snapshots import NO_TOLL, Snapshot, TownRead
 from events.sql.schema import (
@@ -42,6 +43,8 @@ from events.sql.schema import (
     reaches,
     snapshots,
     to_micros,
+    town_reports,
+    town_versions,
     towns,
 )
 from events.sql.store import record_of
@@ -57,7 +60,7 @@ def read_towns(
     conn: Connection, as_of: datetime, known_at: datetime, town: str | None = None
 ) -> list[TownRead]:
     """For each town known at `known_at` (or just `town`): snapshot, tail, version, held."""
-    statements = _ONE_TOWN if town is not None else _EVERY_TOWN
+    statements = _Statements.built(town is not None, conn.dialect.name)
     through = conn.execute(CHECKPOINT).scalar_one()
     moment = {"as_of": to_micros(as_of), "known_at": to_micros(known_at), "through": through}
     params = {**moment, "town": town}
@@ -154,13 +157,9 @@ def _newest_held(table: Any, town: Any, column: Any, of_town: Any, until: Any) -
 def _heads(bounds: CTE) -> Select[Any]:
     """Each town with its snapshot (if any), version and captives held."""
     version = (
-        select(events.c.version)
-        .where(
-            events.c.town == bounds.c.town,
-            events.c.recorded_at <= _KNOWN_AT,
-            events.c.position <= _TO,
-        )
-        .order_by(events.c.recorded_at.desc(), events.c.version.desc())
+        select(town_versions.c.version)
+        .where(town_versions.c.town == bounds.c.town, town_versions.c.known_from <= _KNOWN_AT)
+        .order_by(town_versions.c.known_from.desc(), town_versions.c.version.desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -207,17 +206,26 @@ def _since(bounds: CTE) -> CTE:
     return query.cte("since").prefix_with("MATERIALIZED")
 
 
-def _reports(since: CTE) -> Select[Any]:
+def _reports(since: CTE, dialect: str) -> Select[Any]:
     """The reports of each town from its snapshot's occurred time (or the start) to its bound."""
+    reports = reports_within(since.c.town, since.c.since, since.c.until, _TO)
+    return each_town(dialect, since, reports.where(events.c.recorded_at <= _KNOWN_AT))
+
+
+def reports_within(town: Any, since: Any, until: Any, through: Any) -> Select[Any]:
+    """The log's rows of the reports of `town` that occurred from `since` to `until`.
+
+    Up to position `through`; found through `town_reports`, which the
+    projector keeps, then taken from the log by position.
+    """
     return (
         select(events)
-        .select_from(since.join(events, events.c.town == since.c.town))
+        .select_from(town_reports.join(events, events.c.position == town_reports.c.position))
         .where(
-            events.c.occurred_at >= since.c.since,
-            events.c.occurred_at <= since.c.until,
-            events.c.recorded_at <= _KNOWN_AT,
-            events.c.position <= _TO,
-            events.c.kind.not_in(sorted(CORRECTION_KINDS)),
+            town_reports.c.town == town,
+            town_reports.c.occurred_at >= since,
+            town_reports.c.occurred_at <= until,
+            town_reports.c.position <= through,
         )
     )
 
@@ -291,20 +299,35 @@ class _Statements:
     tolls: Select[Any]
 
     @classmethod
-    def built(cls, one_town: bool) -> _Statements:
+    @cache
+    def built(cls, one_town: bool, dialect: str) -> _Statements:
         bounds = _bounds(one_town)
         since = _since(bounds)
         return cls(
             _heads(bounds),
-            _reports(since),
+            _reports(since, dialect),
             _moved(since),
             _listed(bounds),
             _tolls(bounds),
         )
 
 
-_EVERY_TOWN = _Statements.built(one_town=False)
-_ONE_TOWN = _Statements.built(one_town=True)
+def each_town(dialect: str, towns: CTE, rows: Select[Any]) -> Select[Any]:
+    """`rows`, a query that names a row of `towns`, for each row of `towns`.
+
+    On PostgreSQL a LATERAL subquery run once a town. Left to itself, the
+    planner cannot tell how few rows each town's span holds: for the towns of
+    a JSON array (it takes 100 rows whatever its length) or of a CTE, it
+    judged a scan of the whole table cheaper than a search by key a town
+    (165 ms for one town among a million snapshots; for every town's tail, a
+    hash join over every report). SQLite has no LATERAL, and its planner
+    searches each town by key.
+    """
+    if dialect == "postgresql":
+        # OFFSET 0 keeps the planner from flattening the subquery into the join.
+        each = rows.offset(0).lateral("each_town")
+        return select(each).select_from(towns.join(each, true()))
+    return rows.select_from(towns)
 
 
 def chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:

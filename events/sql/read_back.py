@@ -27,15 +27,20 @@ from sqlalchemy import (
     func,
     select,
     text,
-    true,
     tuple_,
 )
 from sqlalchemy.engine import Connection
 
-from events.kinds import CORRECTION_KINDS
 from events.record import Record
 from events.snapshots import Key, ReadBack, Snapshot
-from events.sql.every_town import BEFORE_ALL, IDS_PER_QUERY, chunks, snapshot_of
+from events.sql.every_town import (
+    BEFORE_ALL,
+    IDS_PER_QUERY,
+    chunks,
+    each_town,
+    reports_within,
+    snapshot_of,
+)
 from events.sql.schema import FOREVER, events, moves, snapshots, to_micros
 from events.sql.store import record_of
 
@@ -193,7 +198,7 @@ def _later(dialect: str, whole: bool) -> Select[Any]:
         open_ = select(snapshots).where(
             snapshots.c.stream == start.c.town, from_start, snapshots.c.known_until == FOREVER
         )
-        return _each_town(dialect, start, open_)
+        return each_town(dialect, start, open_)
     inner = snapshots.alias("inner")
     nth = (
         select(inner.c.occurred_at)
@@ -226,14 +231,8 @@ def _later(dialect: str, whole: bool) -> Select[Any]:
 def _reports(dialect: str) -> Select[Any]:
     """The reports of each town that occurred within its span of time."""
     span = _rows(dialect, "town", "since", "until")
-    reports = select(events).where(
-        events.c.town == span.c.town,
-        events.c.occurred_at >= span.c.since,
-        events.c.occurred_at <= span.c.until,
-        events.c.position <= bindparam("through"),
-        events.c.kind.not_in(sorted(CORRECTION_KINDS)),
-    )
-    return _each_town(dialect, span, reports)
+    reports = reports_within(span.c.town, span.c.since, span.c.until, bindparam("through"))
+    return each_town(dialect, span, reports)
 
 
 @lru_cache
@@ -251,23 +250,7 @@ def _moved(dialect: str) -> Select[Any]:
             events.c.position <= bindparam("through"),
         )
     )
-    return _each_town(dialect, span, moved)
-
-
-def _each_town(dialect: str, towns: CTE, rows: Select[Any]) -> Select[Any]:
-    """`rows`, a query that names a row of `towns`, for each row of `towns`.
-
-    On PostgreSQL a LATERAL subquery run once a town: the planner takes a JSON
-    array for 100 rows whatever its length, and for a town's snapshots or
-    reports over a span it then judged a scan of the whole table cheaper than
-    a search by key a town (165 ms for one town among a million snapshots).
-    SQLite has no LATERAL, and its planner searches each town by key.
-    """
-    if dialect == "postgresql":
-        # OFFSET 0 keeps the planner from flattening the subquery into the join.
-        each = rows.offset(0).lateral("each_town")
-        return select(each).select_from(towns.join(each, true()))
-    return rows.select_from(towns)
+    return each_town(dialect, span, moved)
 
 
 def _key(snapshot: Snapshot) -> Key:

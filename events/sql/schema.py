@@ -39,8 +39,6 @@ events = Table(
     Index("events_kind_position", "kind", "position"),
     Index("events_target", "target"),
     Index("events_recorded_at", "recorded_at"),
-    Index("events_town_occurred_at", "town", "occurred_at", "position"),
-    Index("events_town_recorded_at", "town", "recorded_at", "version"),
 )
 
 FOREVER = 2**63 - 1
@@ -134,6 +132,37 @@ A read as of a later time folds the same facts as one at this row's time,
 so it searches the town's snapshots and reports only up to it: a read with
 an early `known_at` and a late `as_of` (or the default, now) no longer walks
 every report the town had after `known_at`.
+"""
+
+town_reports = Table(
+    "town_reports",
+    metadata,
+    Column("town", String(120), primary_key=True),
+    Column("occurred_at", BigInteger, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    sqlite_with_rowid=False,
+)
+"""Every report of the log up to the checkpoint, amendments left out, by town and occurred time.
+
+The reads of a town's tail and the refolds' read-backs search it, then take
+the rows from the log by position. The projector writes it a step at a time,
+beside the snapshots: as an index of the log, every append paid for it, one
+page of it for each town an append names.
+"""
+
+town_versions = Table(
+    "town_versions",
+    metadata,
+    Column("town", String(120), primary_key=True),
+    Column("known_from", BigInteger, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    sqlite_with_rowid=False,
+)
+"""Each town stream's version from the `recorded_at` it was reached at, up to the checkpoint.
+
+A read's version (its ETag) is the latest row known at `known_at`. Written by
+the projector a step at a time, like `town_reports`; a batch that two steps
+fold leaves two rows of one time, and the higher version is the read's.
 """
 
 towns = Table(

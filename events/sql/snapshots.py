@@ -51,6 +51,8 @@ from events.sql.schema import (
     reaches,
     snapshots,
     to_micros,
+    town_reports,
+    town_versions,
     towns,
 )
 from events.sql.store import SqlEventStore, record_of
@@ -179,6 +181,8 @@ class SqlSnapshots:
             conn.execute(delete(moves))
             conn.execute(delete(towns))
             conn.execute(delete(reaches))
+            conn.execute(delete(town_reports))
+            conn.execute(delete(town_versions))
             conn.execute(delete(captives_held))
             conn.execute(delete(captive_ledger))
             conn.execute(
@@ -195,6 +199,8 @@ class SqlSnapshots:
             conn.execute(_ENDED, ended)
         insert_rows(conn, snapshots, [_snapshot_row(s) for s in change.snapshots])
         insert_rows(conn, moves, [_move_row(m) for m in change.moves])
+        insert_rows(conn, town_reports, _report_rows(change.records))
+        insert_rows(conn, town_versions, _version_rows(change.records))
         for cut in change.cuts:
             _apply_cut(conn, cut)
         insert_rows(conn, captives_held, [_held_row(row) for row in change.held])
@@ -215,6 +221,28 @@ class SqlSnapshots:
                 for town in sorted(change.reach)
             ]
             conn.execute(_FURTHER, reached)
+
+
+def _report_rows(records: list[Record]) -> list[dict[str, Any]]:
+    """The `town_reports` rows of the reports among `records`, in key order."""
+    rows = [
+        {"town": r.town, "occurred_at": to_micros(r.event.occurred_at), "position": r.position}
+        for r in records
+        if r.target is None and r.event.occurred_at is not None
+    ]
+    return sorted(rows, key=lambda row: (row["town"], row["occurred_at"], row["position"]))
+
+
+def _version_rows(records: list[Record]) -> list[dict[str, Any]]:
+    """Of each town and `recorded_at` among `records`, the version it reached then."""
+    reached: dict[tuple[str, int], int] = {}
+    for record in records:
+        at = (record.town, to_micros(record.recorded_at))
+        reached[at] = max(reached.get(at, 0), record.version)
+    return [
+        {"town": town, "known_from": known_from, "version": version}
+        for (town, known_from), version in sorted(reached.items())
+    ]
 
 
 def _further() -> Insert:

@@ -25,7 +25,7 @@ from projections.keeping import Projector
 from projections.replay import facts, fold
 from tests.clock import FakeClock
 from tests.keeping import replayed
-from tests.make import AFI, REBELS, as_actor, event
+from tests.make import AFI, REBELS, as_actor, event, retraction
 
 AFTER_ALL = datetime(2021, 1, 1, tzinfo=UTC)
 
@@ -188,6 +188,48 @@ def test_captives_folded_before_the_ledger_was_kept_are_in_it_after_the_upgrade(
     assert checkpoint == 0  # the upgrade forgot what was folded, so all of it folds again
     group = Projector(store, snapshots).ledger(AFTER_ALL, clock.now).groups["afi-1"]
     assert (group.held, group.holder) == (5, as_actor(REBELS))
+    old.dispose()
+    engine.dispose()
+
+
+def test_towns_folded_before_0010_read_with_their_tails_and_versions_right_after_the_upgrade(
+    database_url: str, clock: FakeClock
+) -> None:
+    old = create(database_url)
+    upgrade(old, "0009")
+    log = SqlEventStore(old, clock)
+    clashes = [
+        event("clash", occurred_at=day, sides=[REBELS], fatalities=_dead(n))
+        for n, day in ((2, "2020-03-09T10:00:00Z"), (3, "2020-03-11T10:00:00Z"))
+    ]
+    first, _ = log.append([Pending(clash) for clash in clashes], "alice")
+    clock.advance(minutes=1)
+    [fixed] = log.append([Pending(retraction(first.record.id))], "alice")
+    with old.begin() as conn:  # folded as 0009 did, into no snapshot yet: a short town
+        conn.execute(
+            text("UPDATE checkpoints SET position = :at WHERE name = 'snapshots'"),
+            {"at": fixed.record.position},
+        )
+        known = {"town": fixed.record.town, "known": to_micros(first.record.recorded_at)}
+        conn.execute(text("INSERT INTO towns VALUES (:town, :known)"), known)
+        conn.execute(
+            text("INSERT INTO reaches VALUES (:town, :known, :reach)"),
+            {**known, "reach": to_micros(datetime(2020, 3, 11, 10, tzinfo=UTC))},
+        )
+    folded = clock.now
+    clock.advance(minutes=1)
+    log.append([Pending(event("clash", sides=[REBELS], fatalities=_dead(4)))], "alice")
+
+    engine = connect(database_url)
+    store = SqlEventStore(engine, clock)
+    projector = Projector(store, SqlSnapshots(store))
+    projector.catch_up()  # the record after the checkpoint, as any step
+
+    slug = fixed.record.town
+    for moment, version in ((first.record.recorded_at, 2), (folded, 3), (clock.now, 4)):
+        kept = projector.town(slug, AFTER_ALL, moment)
+        assert (kept.state, kept.version) == (replayed(store, slug, AFTER_ALL, moment), version)
+    assert projector.town(slug, AFTER_ALL, clock.now).state.fatalities.best == 3 + 4
     old.dispose()
     engine.dispose()
 

@@ -17,6 +17,7 @@ from events.errors import BatchRejected, IdConflict, SitrepError, VersionConflic
 from events.grouping import Request
 from events.sql import SqlEventStore, connect
 from events.sql.bulk import COPY_FROM
+from events.sql.every_town import _Statements
 from events.sql.json_list import json_list
 from events.sql.store import _AMENDMENTS_OF, _BY_IDS, _VERSIONS, TransactionView
 from events.store import Appended, Pending
@@ -240,20 +241,10 @@ def test_two_logs_holding_one_event_id_each_read_back_their_own_event(
     ids=["ids", "versions", "amendments"],
 )
 def test_the_lookups_of_an_append_search_sqlite_by_index_rather_than_scan_the_log(
-    sqlite_url: str, lookup: Any, parameters: dict[str, str]
+    sqlite_engine: Engine, lookup: Any, parameters: dict[str, str]
 ) -> None:
-    engine = connect(sqlite_url)
-    try:
-        with engine.connect() as conn:
-            compiled = lookup.compile(dialect=engine.dialect)
-            values = {**compiled.params, **parameters}
-            plan = conn.exec_driver_sql(
-                f"EXPLAIN QUERY PLAN {compiled}", tuple(values[n] for n in compiled.positiontup)
-            ).all()
-    finally:
-        engine.dispose()
+    steps = _plan(sqlite_engine, lookup, parameters)
 
-    steps = [row[-1] for row in plan]
     assert any(step.startswith("SEARCH events USING") for step in steps), steps
     assert not any(step.startswith("SCAN events") for step in steps), steps
     assert not any("events_kind_position" in step for step in steps), steps  # every such kind
@@ -306,3 +297,28 @@ def _seized(town: str, count: int) -> list[Pending]:
     """`count` checkpoints of `town` seized, one after another."""
     gates = [{"checkpoint": f"gate {n}", "by": REBELS} for n in range(count)]
     return [Pending(event("checkpoint.seized", town=town, **gate)) for gate in gates]
+
+
+@pytest.mark.parametrize("one_town", [True, False], ids=["one town", "every town"])
+@pytest.mark.parametrize("statement", ["heads", "reports", "moved", "listed", "tolls"])
+def test_the_reads_of_towns_find_reports_and_versions_by_key_rather_than_scan_the_log(
+    sqlite_engine: Engine, one_town: bool, statement: str
+) -> None:
+    moment = {"as_of": 0, "known_at": 0, "through": 0, "town": "karak-sharqi"}
+    read = getattr(_Statements.built(one_town, "sqlite"), statement)
+
+    steps = _plan(sqlite_engine, read, moment)
+
+    scanned = ("SCAN events", "SCAN town_reports", "SCAN town_versions")
+    assert not [step for step in steps if step.startswith(scanned)], steps
+
+
+def _plan(engine: Engine, statement: Any, parameters: dict[str, Any]) -> list[str]:
+    """The steps of SQLite's plan for `statement` with `parameters`."""
+    with engine.connect() as conn:
+        compiled = statement.compile(dialect=engine.dialect)
+        values = {**compiled.params, **parameters}
+        plan = conn.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}", tuple(values[n] for n in compiled.positiontup)
+        ).all()
+    return [row[-1] for row in plan]
