@@ -177,6 +177,14 @@ class SqlSnapshots:
     def reset(self) -> None:
         """Forget every snapshot, move, town, held row and entry; the checkpoint goes back to 0."""
         with self._log.connection(write=True) as conn, conn.begin():
+            # The checkpoint first: a step that another process saves meanwhile waits on
+            # its row, then finds it moved and fails. Last, on PostgreSQL, such a step
+            # could commit between the deletes and leave its rows behind.
+            conn.execute(
+                update(checkpoints)
+                .where(checkpoints.c.name == SNAPSHOTS_CHECKPOINT)
+                .values(position=0)
+            )
             conn.execute(delete(snapshots))
             conn.execute(delete(moves))
             conn.execute(delete(towns))
@@ -185,11 +193,6 @@ class SqlSnapshots:
             conn.execute(delete(town_versions))
             conn.execute(delete(captives_held))
             conn.execute(delete(captive_ledger))
-            conn.execute(
-                update(checkpoints)
-                .where(checkpoints.c.name == SNAPSHOTS_CHECKPOINT)
-                .values(position=0)
-            )
 
     @staticmethod
     def _write(conn: Connection, change: Update) -> None:

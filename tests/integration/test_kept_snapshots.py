@@ -5,20 +5,24 @@ from __future__ import annotations
 import random
 import string
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 
 from events.snapshots import Update
 from events.sql import SqlEventStore, SqlSnapshots, connect, read_back
-from events.sql.schema import FOREVER
+from events.sql import snapshots as sql_snapshots
+from events.sql.schema import FOREVER, captives_held
 from events.sql.schema import snapshots as snapshots_table
 from events.store import Appended, Pending
 from projections.holdings import Holdings
@@ -338,3 +342,31 @@ def test_a_stale_update_changes_nothing_and_its_projector_starts_again(fresh: Fr
         now = clock.now
         assert ours.town(TOWN, now, now).state == replayed(store, TOWN, now, now)
         assert ours.town(TOWN, now, now).state.controller is not None
+
+
+def test_a_step_another_process_saves_while_a_rebuild_empties_the_tables_leaves_nothing(
+    fresh: Fresh, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fresh() as (store, snapshots, clock):
+        service, rebuild = Projector(store, snapshots), Projector(store, snapshots)
+        store.append([Pending(event("clash", town="old-town", sides=[REBELS]))], "alice")
+        service.catch_up()
+        clock.advance(seconds=1)
+        # Appended as `sitrep rebuild` starts: the running service folds it meanwhile.
+        store.append([Pending(event("clash", town="new-town", sides=[REBELS]))], "alice")
+        stepping = threading.Thread(target=service.catch_up)
+        deleting = sql_delete
+
+        def delete(table: Any) -> Any:
+            if table is captives_held and not stepping.is_alive():  # the first tables emptied
+                stepping.start()
+                stepping.join(timeout=1)  # the service's step, saved in the middle, or waiting
+            return deleting(table)
+
+        monkeypatch.setattr(sql_snapshots, "delete", delete)
+        rebuild.rebuild()
+        stepping.join()
+
+        now = clock.now
+        for town in ("old-town", "new-town"):
+            assert rebuild.town(town, now, now).state == replayed(store, town, now, now)
