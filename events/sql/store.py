@@ -201,7 +201,15 @@ class SqlEventStore:
                 return [record_of(row) for row in page]
         query = select(events).where(events.c.position > after)
         if town is not None:
-            query = query.where(events.c.town == town)
+            # After a record of the town, its page starts past that record's version,
+            # which the town's index seeks to; after any other, at its first version.
+            reached = select(events.c.version).where(
+                events.c.position == after, events.c.town == town
+            )
+            query = query.where(
+                events.c.town == town,
+                events.c.version > func.coalesce(reached.scalar_subquery(), 0),
+            )
         if kinds is not None:
             query = query.where(events.c.kind.in_(list(kinds)))
         if targets is not None:

@@ -299,6 +299,23 @@ def _seized(town: str, count: int) -> list[Pending]:
     return [Pending(event("checkpoint.seized", town=town, **gate)) for gate in gates]
 
 
+def test_a_page_deep_in_a_town_s_stream_costs_what_its_first_page_does(
+    sqlite_engine: Engine, clock: FakeClock
+) -> None:
+    store = SqlEventStore(sqlite_engine, clock)
+    steps = steps_counted(sqlite_engine)
+    store.append(_seized("long", 1_000), "desk")
+    positions = [record.position for record in store.select(town="long")]
+    costs, pages = [], []
+    for after in (positions[9], positions[899]):
+        steps.clear()
+        pages.append([r.version for r in store.select(after=after, town="long", limit=50)])
+        costs.append(len(steps))
+
+    assert pages == [list(range(11, 61)), list(range(901, 951))]
+    assert costs[1] <= costs[0] * 1.1, costs  # not the 890 records before it
+
+
 @pytest.mark.parametrize("one_town", [True, False], ids=["one town", "every town"])
 @pytest.mark.parametrize("statement", ["heads", "reports", "moved", "listed", "tolls"])
 def test_the_reads_of_towns_find_reports_and_versions_by_key_rather_than_scan_the_log(
