@@ -25,6 +25,7 @@ from events.sql import snapshots as sql_snapshots
 from events.sql.schema import FOREVER, captives_held
 from events.sql.schema import snapshots as snapshots_table
 from events.store import Appended, Pending
+from projections import keeping
 from projections.holdings import Holdings
 from projections.keeping import Projector
 from tests.clock import FakeClock
@@ -92,6 +93,55 @@ def test_kept_towns_equal_a_replay_at_every_moment(
                     kept = projector.town(slug, as_of, known_at)
                     assert (kept.state, kept.version, kept.captives_held) == expected
                 assert_ledger_kept_as_replayed(projector, store, as_of, known_at)
+
+
+@settings(
+    max_examples=15,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    deadline=None,
+)
+@given(
+    arrivals(max_size=12),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.one_of(st.none(), st.integers(0, 24)),
+    st.integers(1, 2),
+    instants,
+)
+def test_small_steps_two_processes_and_a_rebuild_midway_answer_every_moment_as_a_replay(
+    fresh: Fresh,
+    script: list[Arrival],
+    every: int,
+    step: int,
+    rebuild_after: int | None,
+    kept: int,
+    as_of: datetime,
+) -> None:
+    # Steps of `step` records split the batches; what each step writes beside the
+    # snapshots (town_reports, town_versions) must agree with a replay at every moment.
+    with fresh() as (store, snapshots, clock), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keeping, "MAX_PAGE", 1)
+        patch.setattr(keeping, "PAGES_PER_STEP", step)
+        patch.setattr(keeping, "KEPT", kept)
+        start = clock.now
+        projectors = [
+            Projector(
+                store,
+                snapshots,
+                every,
+                Holdings(snapshots, point_every=every, points_kept=2, page=every),
+            )
+            for _ in range(2)
+        ]
+        play(store, projectors, clock, script, rebuild_after)
+
+        for known_at in moments(start, script):
+            everyone = replayed_towns(store, as_of, known_at)
+            assert kept_towns(projectors[0], as_of, known_at) == everyone, known_at
+            for slug, expected in everyone.items():
+                kept_town = projectors[0].town(slug, as_of, known_at)
+                read = (kept_town.state, kept_town.version, kept_town.captives_held)
+                assert read == expected, (slug, known_at)
 
 
 def test_a_report_moved_twice_to_one_day_folds_once_in_every_read(fresh: Fresh) -> None:
