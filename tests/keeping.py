@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from events.errors import AlreadyRetracted
 from events.kinds import Correction, ReportedEvent
 from events.record import Record
+from events.snapshots import Snapshots
 from events.store import EventStore, Pending
 from projections import captives, town
+from projections.holdings import Holdings
 from projections.keeping import Projector
 from projections.replay import facts, fold
 from tests.clock import FakeClock
@@ -58,6 +60,19 @@ def arrivals(draw: st.DrawFn, max_size: int = 20) -> list[Arrival]:
                     Arrival(correct=target, moved_to=moved_to, recount=recount, same_moment=tied)
                 )
     return found
+
+
+def projectors(store: EventStore, snapshots: Snapshots, every: int, count: int) -> list[Projector]:
+    """`count` projectors, as the processes of one deployment, keeping states every `every`."""
+    return [
+        Projector(
+            store,
+            snapshots,
+            every,
+            Holdings(snapshots, point_every=every, points_kept=2, page=every),
+        )
+        for _ in range(count)
+    ]
 
 
 def play(

@@ -178,8 +178,8 @@ class SqlSnapshots:
         """Forget every snapshot, move, town, held row and entry; the checkpoint goes back to 0."""
         with self._log.connection(write=True) as conn, conn.begin():
             # The checkpoint first: a step that another process saves meanwhile waits on
-            # its row, then finds it moved and fails. Last, on PostgreSQL, such a step
-            # could commit between the deletes and leave its rows behind.
+            # its row, then finds it moved and fails. Were it moved last, such a step could
+            # commit between the deletes on PostgreSQL and leave its rows behind.
             conn.execute(
                 update(checkpoints)
                 .where(checkpoints.c.name == SNAPSHOTS_CHECKPOINT)

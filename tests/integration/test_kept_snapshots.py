@@ -37,6 +37,7 @@ from tests.keeping import (
     kept_towns,
     moments,
     play,
+    projectors,
     replayed,
     replayed_towns,
 )
@@ -124,22 +125,14 @@ def test_small_steps_two_processes_and_a_rebuild_midway_answer_every_moment_as_a
         patch.setattr(keeping, "PAGES_PER_STEP", step)
         patch.setattr(keeping, "KEPT", kept)
         start = clock.now
-        projectors = [
-            Projector(
-                store,
-                snapshots,
-                every,
-                Holdings(snapshots, point_every=every, points_kept=2, page=every),
-            )
-            for _ in range(2)
-        ]
-        play(store, projectors, clock, script, rebuild_after)
+        first, second = projectors(store, snapshots, every, 2)
+        play(store, [first, second], clock, script, rebuild_after)
 
         for known_at in moments(start, script):
             everyone = replayed_towns(store, as_of, known_at)
-            assert kept_towns(projectors[0], as_of, known_at) == everyone, known_at
+            assert kept_towns(first, as_of, known_at) == everyone, known_at
             for slug, expected in everyone.items():
-                kept_town = projectors[0].town(slug, as_of, known_at)
+                kept_town = first.town(slug, as_of, known_at)
                 read = (kept_town.state, kept_town.version, kept_town.captives_held)
                 assert read == expected, (slug, known_at)
 
@@ -405,13 +398,12 @@ def test_a_step_another_process_saves_while_a_rebuild_empties_the_tables_leaves_
         # Appended as `sitrep rebuild` starts: the running service folds it meanwhile.
         store.append([Pending(event("clash", town="new-town", sides=[REBELS]))], "alice")
         stepping = threading.Thread(target=service.catch_up)
-        deleting = sql_delete
 
         def delete(table: Any) -> Any:
             if table is captives_held and not stepping.is_alive():  # the first tables emptied
                 stepping.start()
                 stepping.join(timeout=1)  # the service's step, saved in the middle, or waiting
-            return deleting(table)
+            return sql_delete(table)
 
         monkeypatch.setattr(sql_snapshots, "delete", delete)
         rebuild.rebuild()

@@ -21,6 +21,7 @@ from tests.keeping import (
     kept_towns,
     moments,
     play,
+    projectors,
     replayed_towns,
 )
 from tests.strategies import instants
@@ -33,17 +34,9 @@ def _kept(
     start = clock.now
     store = InMemoryStore(clock)
     snapshots = InMemorySnapshots(store)
-    projectors = [
-        Projector(
-            store,
-            snapshots,
-            every,
-            Holdings(snapshots, point_every=every, points_kept=2, page=every),
-        )
-        for _ in range(processes)
-    ]
-    play(store, projectors, clock, script, rebuild_after)
-    return store, projectors[0], start
+    processes_ = projectors(store, snapshots, every, processes)
+    play(store, processes_, clock, script, rebuild_after)
+    return store, processes_[0], start
 
 
 @settings(max_examples=300)  # the invariant everything else rests on; in memory it is quick
