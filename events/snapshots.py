@@ -13,7 +13,7 @@ position the snapshots reflect, so they never disagree with it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from threading import Lock
@@ -176,14 +176,26 @@ class ReadBack:
 
 
 class CaptiveLog(Protocol):
-    """What the captive ledger folds from when it folds again from the log's start."""
+    """What the captive ledger folds from when it folds again from a key its memory lacks."""
 
-    def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
-        """The stored key and id of every captive report up to position `through`, in no order.
+    def captive_keys(self, through: int, since: Key) -> list[tuple[Key, UUID]]:
+        """The stored key and id of each captive report from key `since` on, up to `through`.
 
-        Light: no event is decoded, so the captive ledger's fold from the
-        log's start can order them all and then read them a page at a time.
+        In no order, and light: no event is decoded, so the captive ledger's
+        fold from `since` can order them all, then read them a page at a time.
         """
+        ...
+
+    def open_entries(self, before: Key) -> list[Entry]:
+        """Of each name, the latest ledger entry before `before` that still holds, in key order.
+
+        They make up the captive ledger after every fact before `before` as
+        known now, so the ledger folds again from there, not from the log's start.
+        """
+        ...
+
+    def recent_key(self, count: int) -> Key | None:
+        """The key of the `count`-th latest fact the ledger's kept entries hold; None if fewer."""
         ...
 
     def captive_amendments(self, through: int) -> list[Record]:
@@ -320,13 +332,24 @@ class InMemorySnapshots:
         latest = max(rows, key=_key, default=None)
         return 0 if latest is None else latest.held
 
-    def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
-        """The stored key and id of every captive report up to position `through`."""
-        return [
+    def captive_keys(self, through: int, since: Key) -> list[tuple[Key, UUID]]:
+        """The stored key and id of each captive report from key `since` on, up to `through`."""
+        keys = [
             ((event.occurred_at, record.position), record.id)
             for record in self._captive(through)
             if not isinstance(event := record.event, ReportCorrected | ReportRetracted)
         ]
+        return [(key, report) for key, report in keys if key >= since]
+
+    def open_entries(self, before: Key) -> list[Entry]:
+        """Of each name, the latest ledger entry before `before` that still holds, in key order."""
+        return self._latest_entries(lambda entry: entry.key < before, None)
+
+    def recent_key(self, count: int) -> Key | None:
+        """The key of the `count`-th latest fact the ledger's kept entries hold; None if fewer."""
+        with self._lock:
+            keys = sorted({entry.key for entry in self._entries if entry.known_until is None})
+        return keys[-count] if len(keys) >= count else None
 
     def captive_amendments(self, through: int) -> list[Record]:
         """Every amendment of a captive report up to position `through`, in position order."""
@@ -419,12 +442,20 @@ class InMemorySnapshots:
 
     def ledger(self, as_of: datetime, known_at: datetime, name: str | None = None) -> list[Entry]:
         """Of each name (or just `name`), the latest entry up to `as_of` that held at `known_at`."""
+
+        def within(entry: Entry) -> bool:
+            return name in (None, entry.name) and entry.key[0] <= as_of
+
+        return self._latest_entries(within, known_at)
+
+    def _latest_entries(
+        self, within: Callable[[Entry], bool], known_at: datetime | None
+    ) -> list[Entry]:
+        """Of each name, the latest entry `within` that held at `known_at` (None: now)."""
         latest: dict[str, Entry] = {}
         with self._lock:
             for entry in self._entries:
-                if name not in (None, entry.name) or entry.key[0] > as_of:
-                    continue
-                if not _holds(entry, known_at):
+                if not (within(entry) and _holds(entry, known_at)):
                     continue
                 if entry.name not in latest or latest[entry.name].key < entry.key:
                     latest[entry.name] = entry

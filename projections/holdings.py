@@ -8,7 +8,8 @@ wherever it changes a group or adds to the ledger (projections.ledger_entries),
 valid from the `recorded_at` of the record that made it so. A record that folds before facts
 already folded (a late report, an amendment) cuts every row and entry from its key on,
 at its `recorded_at`, and the ledger folds again from the nearest state kept
-before it: one of the last few it kept, or the start of the log.
+before it: one of the last few it kept in memory, or else the ledger its kept
+entries make up just before that key.
 
 Each record is kept on its own, so the rows are exact at every `known_at`; a
 read is one row: the latest before `as_of` that held at `known_at`; and a
@@ -30,17 +31,17 @@ from events.record import Record
 from events.snapshots import CaptiveLog, Cut, Entry, Held, Key
 from projections import captives
 from projections.captives import Ledger
-from projections.ledger_entries import changed, named_groups
+from projections.ledger_entries import changed, ledger_of, named_groups
 from projections.replay import Fact, facts
 
 POINT_EVERY = 16
 """Facts between two ledger states kept in memory."""
 
 POINTS_KEPT = 8
-"""Ledger states kept: a record that folds before the oldest refolds from the log's start."""
+"""Ledger states kept: a record that folds before the oldest refolds from the kept entries."""
 
 FOLD_PAGE = 1_000
-"""Captive reports decoded at a time when the ledger folds again from the log's start."""
+"""Captive reports decoded at a time when the ledger folds again from its kept entries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +179,14 @@ class Holdings:
         at = record.recorded_at
         earlier = [n for n, p in enumerate(memory.points) if p.key is None or p.key < key]
         if not (memory.warm and earlier):
-            memory.points, memory.warm = [_START], True
-            memory.frontier, memory.since_point = _START, 0
-            memory.records = self._fold_from_start(record.position, key, at, changes)
+            start = key
+            if not memory.warm:  # so that it keeps states for the recent facts, as it goes on
+                recent = self._log.recent_key(self._points_kept * self._point_every)
+                start = key if recent is None else min(key, recent)
+            base = self._kept_before(start, changes)
+            memory.points, memory.warm = [base], True
+            memory.frontier, memory.since_point = base, 0
+            memory.records = self._fold_from(start, key, record.position, at, changes)
             self._trim()
             return
         memory.points = memory.points[: earlier[-1] + 1]
@@ -192,14 +198,40 @@ class Holdings:
                 self._advance(fact, changes, at, emit=place >= key)
         self._trim()
 
-    def _fold_from_start(
-        self, through: int, key: Key, at: datetime, changes: Changes
-    ) -> list[Record]:
-        """Fold every captive report up to `through` a page at a time; the records still needed.
+    def _kept_before(self, key: Key, changes: Changes) -> _Point:
+        """The ledger after every fact before `key`, from its kept entries and the step's changes.
 
-        The reports are ordered from their light keys first, so no more than
-        a page of them is decoded at once. An amended report folds where its
-        amendments put it, so those few are read and placed before the rest.
+        The entries that still hold, with those of this step laid over them,
+        are the ledger as known now at every key up to the step's cuts; the
+        key just before `key` stands for all the facts they fold.
+        """
+        cut = min((c.key for c in changes.cuts), default=None)
+        latest = {
+            entry.name: entry
+            for entry in self._log.open_entries(key)
+            if cut is None or entry.key < cut
+        }
+        for entry in changes.entries.values():
+            if entry.known_until is None and entry.key < key:
+                kept = latest.get(entry.name)
+                if kept is None or (kept.key, kept.known_from) < (entry.key, entry.known_from):
+                    latest[entry.name] = entry
+        ledger = ledger_of(sorted(latest.values(), key=_key))
+        totals: dict[str, int] = {}
+        for group in ledger.groups.values():
+            totals[group.held_at] = totals.get(group.held_at, 0) + group.held
+        return _Point((key[0], key[1] - 1), ledger, totals)
+
+    def _fold_from(
+        self, start: Key, key: Key, through: int, at: datetime, changes: Changes
+    ) -> list[Record]:
+        """Fold the captive reports from `start` on, up to `through`, a page at a time.
+
+        What they change from `key` on is written, as from `at`; the records
+        still needed come back. The reports are ordered from their light keys
+        first, so no more than a page of them is decoded at once. An amended
+        report folds where its amendments put it, so those few are read and
+        placed before the rest.
         """
         log = self._log
         amendments: dict[UUID, list[Record]] = {}
@@ -207,10 +239,10 @@ class Holdings:
             assert amendment.target is not None
             amendments.setdefault(amendment.target, []).append(amendment)
         amended = log.records(amendments)
-        places = {report: place for place, report in log.captive_keys(through)}
+        places = {report: place for place, report in log.captive_keys(through, start)}
         for fact in facts([*amended.values(), *chain.from_iterable(amendments.values())]):
             places[fact.id] = (fact.occurred_at, fact.record.position)
-        ordered = sorted(places, key=places.__getitem__)
+        ordered = sorted((r for r in places if places[r] >= start), key=places.__getitem__)
         # The states kept after `_trim` have fewer facts after the oldest of them than this:
         # the pages that hold them are all a later refold from one of those states reads.
         needed = (self._points_kept + 1) * self._point_every
@@ -287,3 +319,7 @@ def _copy(memory: _Memory) -> _Memory:
 
 def _position(record: Record) -> int:
     return record.position
+
+
+def _key(entry: Entry) -> Key:
+    return entry.key

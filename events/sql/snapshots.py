@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -98,11 +98,31 @@ class SqlSnapshots:
                 for row in conn.execute(query)
             ]
 
-    def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
-        """The stored key and id of every captive report up to position `through`."""
+    def captive_keys(self, through: int, since: Key) -> list[tuple[Key, UUID]]:
+        """The stored key and id of each captive report from key `since` on, up to `through`."""
+        params = {"through": through, **_from_key(since)}
         with self._log.connection() as conn:
-            rows = conn.execute(_CAPTIVE_KEYS, {"through": through})
+            rows = conn.execute(_CAPTIVE_KEYS, params)
             return [((from_micros(row.occurred_at), row.position), row.id) for row in rows]
+
+    def recent_key(self, count: int) -> Key | None:
+        """The key of the `count`-th latest fact the ledger's kept entries hold; None if fewer."""
+        query = (
+            select(captive_ledger.c.occurred_at, captive_ledger.c.position)
+            .where(captive_ledger.c.known_until == FOREVER)
+            .distinct()
+            .order_by(captive_ledger.c.occurred_at.desc(), captive_ledger.c.position.desc())
+            .offset(count - 1)
+            .limit(1)
+        )
+        with self._log.connection() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (from_micros(row.occurred_at), row.position)
+
+    def open_entries(self, before: Key) -> list[Entry]:
+        """Of each name, the latest ledger entry before `before` that still holds, in key order."""
+        with self._reading() as conn:
+            return _latest(conn.execute(_OPEN_ENTRIES, _from_key(before)))
 
     def captive_amendments(self, through: int) -> list[Record]:
         """Every amendment of a captive report up to position `through`, in position order."""
@@ -142,11 +162,8 @@ class SqlSnapshots:
         )
         if name is not None:
             query = query.where(captive_ledger.c.name == name)
-        latest: dict[str, Any] = {}
         with self._reading() as conn:
-            for row in conn.execute(query):
-                latest[row.name] = row
-        return sorted((_entry(row) for row in latest.values()), key=_entry_key)
+            return _latest(conn.execute(query))
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -375,6 +392,21 @@ def _entry_row(entry: Entry) -> dict[str, Any]:
     return {"name": entry.name, **_times(entry), "body": entry.body}
 
 
+def _latest(rows: Iterable[Any]) -> list[Entry]:
+    """Of each name, the last of `rows` (in key order), as entries in key order.
+
+    Only the latest row of each name is kept while the rest stream past.
+    """
+    latest: dict[str, Any] = {}
+    for row in rows:
+        latest[row.name] = row
+    return sorted((_entry(row) for row in latest.values()), key=_entry_key)
+
+
+def _from_key(key: Key) -> dict[str, int]:
+    return {"from_occurred": to_micros(key[0]), "from_position": key[1]}
+
+
 def _entry(row: Any) -> Entry:
     until = None if row.known_until == FOREVER else from_micros(row.known_until)
     key = (from_micros(row.occurred_at), row.position)
@@ -386,8 +418,21 @@ def _entry_key(entry: Entry) -> Key:
 
 
 _CAPTIVE = events.c.kind.in_(sorted(CAPTIVE_KINDS))
+_FROM_KEY = tuple_(
+    bindparam("from_occurred", type_=BigInteger), bindparam("from_position", type_=BigInteger)
+)
 _CAPTIVE_KEYS = select(events.c.occurred_at, events.c.position, events.c.id).where(
-    _CAPTIVE, events.c.position <= bindparam("through")
+    _CAPTIVE,
+    events.c.position <= bindparam("through"),
+    tuple_(events.c.occurred_at, events.c.position) >= _FROM_KEY,
+)
+_OPEN_ENTRIES = (
+    select(captive_ledger)
+    .where(
+        captive_ledger.c.known_until == FOREVER,
+        tuple_(captive_ledger.c.occurred_at, captive_ledger.c.position) < _FROM_KEY,
+    )
+    .order_by(captive_ledger.c.occurred_at, captive_ledger.c.position, captive_ledger.c.known_from)
 )
 _CAPTIVE_AMENDMENTS = (
     select(events)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 
-from events.snapshots import Update
+from events.snapshots import InMemorySnapshots, Update
 from events.sql import SqlEventStore, SqlSnapshots, connect, read_back
 from events.sql import snapshots as sql_snapshots
 from events.sql.schema import FOREVER, captives_held
@@ -41,7 +41,7 @@ from tests.keeping import (
     replayed,
     replayed_towns,
 )
-from tests.make import AFI, REBELS, TOWN, at, correction, event, replacement
+from tests.make import AFI, EIGHTH, REBELS, TOWN, at, correction, event, replacement, retraction
 from tests.steps import steps_counted
 from tests.strategies import instants
 
@@ -412,3 +412,54 @@ def test_a_step_another_process_saves_while_a_rebuild_empties_the_tables_leaves_
         now = clock.now
         for town in ("old-town", "new-town"):
             assert rebuild.town(town, now, now).state == replayed(store, town, now, now)
+
+
+def test_the_kept_ledger_answers_where_a_fold_starts_from_as_the_in_memory_twin_does(
+    fresh: Fresh,
+) -> None:
+    with fresh() as (store, snapshots, clock):
+        captures = [
+            event(
+                "captives.taken",
+                id=str(uuid4()),
+                occurred_at=f"2020-03-0{day}T10:00:00Z",
+                group=f"group-{day}",
+                captor=REBELS,
+                count=day,
+                affiliation=AFI,
+            )
+            for day in range(1, 7)
+        ]
+        again = event(
+            "captives.released", occurred_at="2020-03-03T10:00:00Z", group="group-2", count=1
+        )
+        store.append([Pending(capture) for capture in captures], "reporter")
+        clock.advance(seconds=1)
+        assert captures[3].id is not None
+        split = event(
+            "captives.transferred",
+            occurred_at="2020-03-05T12:00:00Z",
+            group="group-5",
+            to=EIGHTH,
+            role="neutral",
+            count=2,
+            new_group="handed-over",
+        )  # two entries at one key
+        store.append(
+            [Pending(again), Pending(split), Pending(retraction(captures[3].id))], "editor"
+        )
+        Projector(store, snapshots).catch_up()
+        twin = InMemorySnapshots(store)
+        Projector(store, twin).catch_up()
+        through = store.select(after=0)[-1].position
+        keys = sorted({entry.key for entry in twin.open_entries((at("2020-04-01T00:00:00Z"), 0))})
+
+        for key in [*keys, (keys[0][0], keys[0][1] + 1), (keys[-1][0], keys[-1][1] + 1)]:
+            assert snapshots.open_entries(key) == twin.open_entries(key)
+            found = sorted(snapshots.captive_keys(through, key))
+            assert found == sorted(twin.captive_keys(through, key))
+        for count in range(1, 10):
+            assert snapshots.recent_key(count) == twin.recent_key(count)
+        # Seven facts: five captures, a release and a split.
+        assert snapshots.recent_key(7) == (at("2020-03-01T10:00:00Z"), 1)
+        assert snapshots.recent_key(8) is None

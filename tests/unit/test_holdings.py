@@ -11,7 +11,7 @@ import pytest
 from events.kinds import Correction, ReportedEvent
 from events.memory import InMemoryStore
 from events.record import Record
-from events.snapshots import InMemorySnapshots, Key
+from events.snapshots import Entry, InMemorySnapshots, Key
 from events.store import Pending
 from projections.holdings import Holdings
 from projections.keeping import Projector
@@ -148,34 +148,114 @@ def test_a_batch_folded_in_two_steps_keeps_one_answer_per_moment(
     assert held(projector, "karak-sharqi", "2020-03-04T12:00:00Z", clock.now) == 3
 
 
-def test_a_process_that_follows_another_folds_on_without_reading_every_captive_report(
+class CountedLog:
+    """The captive log of `snapshots`, counting what a fold of the ledger reads from it."""
+
+    def __init__(self, snapshots: InMemorySnapshots) -> None:
+        self._snapshots = snapshots
+        self.loads = 0
+        self.decoded: set[UUID] = set()
+
+    def captive_keys(self, through: int, since: Key) -> list[tuple[Key, UUID]]:
+        self.loads += 1
+        return self._snapshots.captive_keys(through, since)
+
+    def open_entries(self, before: Key) -> list[Entry]:
+        return self._snapshots.open_entries(before)
+
+    def recent_key(self, count: int) -> Key | None:
+        return self._snapshots.recent_key(count)
+
+    def captive_amendments(self, through: int) -> list[Record]:
+        return self._snapshots.captive_amendments(through)
+
+    def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
+        self.decoded.update(ids)
+        return self._snapshots.records(ids)
+
+
+def test_a_process_that_follows_another_folds_on_without_reading_the_captive_reports_again(
     store: InMemoryStore, clock: FakeClock
 ) -> None:
     snapshots = InMemorySnapshots(store)
-    loads: list[int] = []
-
-    class Counted:
-        def captive_keys(self, through: int) -> list[tuple[Key, UUID]]:
-            loads.append(through)
-            return snapshots.captive_keys(through)
-
-        def captive_amendments(self, through: int) -> list[Record]:
-            return snapshots.captive_amendments(through)
-
-        def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
-            return snapshots.records(ids)
-
-    ours = Projector(store, snapshots, holdings=Holdings(Counted()))
+    log = CountedLog(snapshots)
+    ours = Projector(store, snapshots, holdings=Holdings(log))
     theirs = Projector(store, snapshots)
     post(store, clock, taken("afi-troops", 12, "2020-03-05T10:00:00Z"))
-    ours.catch_up()  # its first captive report: the ledger is read from the log once
+    ours.catch_up()  # its first captive report: the ledger is read once
     post(store, clock, taken("drivers", 4, "2020-03-06T10:00:00Z"))
     theirs.catch_up()
-    now = post(store, clock, taken("officers", 2, "2020-03-04T10:00:00Z"))  # late
+    now = post(store, clock, taken("officers", 2, "2020-03-05T12:00:00Z"))  # late
 
     assert held(ours, "karak-sharqi", "2020-03-07T00:00:00Z", now) == 18
-    assert held(ours, "karak-sharqi", "2020-03-04T12:00:00Z", now) == 2
-    assert len(loads) == 1
+    assert held(ours, "karak-sharqi", "2020-03-05T13:00:00Z", now) == 14
+    assert log.loads == 1
+
+
+MARCH = [taken(f"group-{day}", day, f"2020-03-{day:02d}T10:00:00Z") for day in range(1, 29)]
+"""A capture a day, of as many captives as the day's date."""
+
+
+def started_late(store: InMemoryStore, clock: FakeClock) -> tuple[Projector, CountedLog]:
+    """A process that starts once another has folded March: two states kept, one every two facts."""
+    snapshots = InMemorySnapshots(store)
+    post(store, clock, *MARCH)
+    Projector(store, snapshots).catch_up()
+    log = CountedLog(snapshots)
+    holdings = Holdings(log, point_every=2, points_kept=2, page=4)
+    return Projector(store, snapshots, holdings=holdings), log
+
+
+def test_a_process_that_starts_on_a_long_captive_history_reads_only_its_recent_reports(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    ours, log = started_late(store, clock)
+    newest = taken("newest", 100, "2020-03-29T10:00:00Z")
+
+    now = post(store, clock, newest)
+    ours.catch_up()
+
+    # It folds the last four reports again, to keep the states after them.
+    assert log.decoded == {c.id for c in MARCH[-4:]} | {newest.id}
+    assert held(ours, "karak-sharqi", "2020-03-30T00:00:00Z", now) == sum(range(1, 29)) + 100
+    assert held(ours, "karak-sharqi", "2020-03-28T23:00:00Z", now) == sum(range(1, 29))
+
+
+def test_a_process_that_starts_cold_folds_a_report_a_little_late_from_the_states_it_kept(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    ours, log = started_late(store, clock)
+    post(store, clock, taken("newest", 100, "2020-03-29T10:00:00Z"))
+    ours.catch_up()
+
+    now = post(store, clock, taken("late", 1000, "2020-03-27T12:00:00Z"))
+
+    assert held(ours, "karak-sharqi", "2020-03-27T13:00:00Z", now) == sum(range(1, 28)) + 1000
+    assert log.loads == 1
+
+
+def test_an_amendment_of_an_old_captive_report_folds_the_ledger_again_from_its_place_only(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    snapshots = InMemorySnapshots(store)
+    captures = [taken(f"group-{day}", day, f"2020-03-{day:02d}T10:00:00Z") for day in range(1, 29)]
+    log = CountedLog(snapshots)
+    ours = Projector(store, snapshots, holdings=Holdings(log, point_every=2, points_kept=2, page=4))
+    post(store, clock, *captures)
+    ours.catch_up()
+    log.decoded.clear()
+    old = captures[19].id  # 20 March: long before the states kept in memory
+    assert old is not None
+
+    now = post(store, clock, retraction(old))
+    ours.catch_up()
+    rebuilt = Projector(store, InMemorySnapshots(store))
+
+    assert log.decoded == {c.id for c in captures[19:]}
+    for day in range(1, 30):
+        as_of = f"2020-03-{day:02d}T23:00:00Z"
+        assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
+    assert held(ours, "karak-sharqi", "2020-03-29T00:00:00Z", now) == sum(range(1, 29)) - 20
 
 
 def test_a_process_that_starts_on_a_long_captive_history_folds_late_reports_into_it_exactly(
@@ -197,7 +277,7 @@ def test_a_process_that_starts_on_a_long_captive_history_folds_late_reports_into
     )
     post(store, clock, correction(moved, later), retraction(dropped))
     Projector(store, snapshots).catch_up()  # another process folded all of it
-    # Ours starts cold: its first captive step folds the whole ledger, four reports at a time.
+    # Ours starts cold: its first captive step starts from the ledger's kept entries.
     small = Holdings(snapshots, point_every=2, points_kept=2, page=4)
     ours = Projector(store, snapshots, holdings=small)
     post(store, clock, taken("late", 1, "2020-03-27T12:00:00Z"))
@@ -263,3 +343,58 @@ def test_a_late_report_just_after_the_oldest_state_kept_by_a_fold_from_the_start
         as_of = f"2020-03-0{day}T23:00:00Z"
         assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
     assert held(ours, "karak-sharqi", "2020-03-09T23:00:00Z", now) == 9 + 10
+
+
+def test_a_late_report_beyond_the_states_in_memory_folds_on_what_its_own_step_folded_before_it(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    # One state kept, after every fact: by the release, memory holds only the state after
+    # the third capture, and the first capture is in no kept entry yet, only in the step.
+    snapshots = InMemorySnapshots(store)
+    ours = Projector(store, snapshots, holdings=Holdings(snapshots, point_every=1, points_kept=1))
+    release = event(
+        "captives.released", occurred_at="2020-03-10T12:00:00Z", group="group-a", count=5
+    )
+    post(
+        store,
+        clock,
+        taken("group-a", 12, "2020-03-10T10:00:00Z"),
+        taken("group-b", 1, "2020-03-11T10:00:00Z"),
+        taken("group-c", 1, "2020-03-12T10:00:00Z"),
+    )
+
+    now = post(store, clock, release)
+    ours.catch_up()  # all four in one step
+
+    assert held(ours, "karak-sharqi", "2020-03-10T11:00:00Z", now) == 12
+    assert held(ours, "karak-sharqi", "2020-03-11T00:00:00Z", now) == 7
+    assert held(ours, "karak-sharqi", "2020-03-13T00:00:00Z", now) == 9
+    assert ours.ledger(at("2020-03-13T00:00:00Z"), now).anomalies == ()
+
+
+def test_a_late_report_beyond_the_states_in_memory_leaves_out_what_its_step_retracted_before_it(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    snapshots = InMemorySnapshots(store)
+    ours = Projector(store, snapshots, holdings=Holdings(snapshots, point_every=1, points_kept=1))
+    first = taken("group-a", 12, "2020-03-10T10:00:00Z")
+    assert first.id is not None
+    post(
+        store,
+        clock,
+        first,
+        taken("group-b", 1, "2020-03-11T10:00:00Z"),
+        taken("group-c", 1, "2020-03-12T10:00:00Z"),
+    )
+    ours.catch_up()
+
+    now = post(store, clock, retraction(first.id), taken("group-d", 2, "2020-03-11T12:00:00Z"))
+    ours.catch_up()  # both in one step: the capture's kept entry is cut, though not yet saved
+
+    assert held(ours, "karak-sharqi", "2020-03-11T11:00:00Z", now) == 1
+    assert held(ours, "karak-sharqi", "2020-03-13T00:00:00Z", now) == 4
+    assert set(ours.ledger(at("2020-03-13T00:00:00Z"), now).groups) == {
+        "group-b",
+        "group-c",
+        "group-d",
+    }
