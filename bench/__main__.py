@@ -33,6 +33,7 @@ from events.kinds import parse_event
 from events.record import Record
 from events.sql import SqlEventStore, SqlSnapshots, connect
 from events.sql.store import as_row
+from events.store import Pending
 from projections.keeping import Projector
 from service.bootstrap import collect_garbage_in_bulk
 
@@ -202,6 +203,7 @@ def run(backend: str, url: str, size: int, *, quick: bool) -> list[Row]:
         )
         rows.append(Row(backend, size, "service peak memory", server.peak_memory_mb(), "MB"))
     rows.extend(rebuild(backend, url, size))
+    rows.extend(captive_steps(backend, url, size))
     return rows
 
 
@@ -416,6 +418,61 @@ def rebuild(backend: str, url: str, size: int) -> list[Row]:
     return [
         Row(backend, size, "rebuild town snapshots", rate, "events/s", "raw read + orjson", raw)
     ]
+
+
+def captive_steps(backend: str, url: str, size: int) -> list[Row]:
+    """The captive ledger's long steps, each timed to the end of the catch-up that folds it.
+
+    A new process's first captive report, and retractions of the oldest and
+    of the newest capture, each beside a captive step of a process that has
+    the ledger in memory.
+    """
+    engine = connect(url)
+    store = SqlEventStore(engine, lambda: datetime.now(UTC))
+    with engine.connect() as conn:
+        captures = conn.execute(text(_CAPTURES)).scalars().all()
+        last = conn.execute(text("SELECT max(occurred_at) FROM events")).scalar_one()
+    after = _iso(last / 1e6 + 86_400)
+    projector = Projector(store, SqlSnapshots(store))  # as a process that has just started
+
+    def step(body: dict[str, Any]) -> float:
+        store.append([Pending(parse_event(body))], "bench")
+        started = time.perf_counter()
+        projector.catch_up()
+        return 1000 * (time.perf_counter() - started)
+
+    first = step(_capture("first-after-start", after))
+    warm = step(_capture("second-after-start", after))
+    newest = step({"kind": "report.retracted", "target": str(captures[-1]), "reason": "bench"})
+    oldest = step({"kind": "report.retracted", "target": str(captures[0]), "reason": "bench"})
+    engine.dispose()
+    baseline = "a captive step, ledger in memory"
+    return [
+        Row(backend, size, "first captive step of a new process", first, "ms", baseline, warm),
+        Row(backend, size, "retraction of the newest capture", newest, "ms", baseline, warm),
+        Row(backend, size, "retraction of the oldest capture", oldest, "ms", baseline, warm),
+    ]
+
+
+_CAPTURES = (
+    "SELECT id FROM events WHERE kind = 'captives.taken'"
+    " AND id NOT IN (SELECT target FROM events WHERE target IS NOT NULL)"
+    " ORDER BY occurred_at, position"
+)
+
+
+def _capture(group: str, occurred_at: str) -> dict[str, Any]:
+    actor = {"name": "bench brigade", "side": "opposition"}
+    return {
+        "kind": "captives.taken",
+        "town": "town-000",
+        "occurred_at": occurred_at,
+        "group": group,
+        "captor": actor,
+        "count": 3,
+        "affiliation": {"name": "bench police", "side": "government"},
+        "sources": [{"name": "bench"}],
+    }
 
 
 def _iso(seconds: float) -> str:

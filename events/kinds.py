@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeAlias, Union
 from uuid import UUID
 
@@ -331,6 +332,14 @@ CAPTIVE_KINDS = frozenset(
     }
 )
 CORRECTION_KINDS = frozenset({"report.retracted", "report.corrected"})
+
+GROUP_FIELDS = ("group", "new_group")
+"""The fields by which a captive report names the captive groups its fact may change."""
+
+
+def groups_named(fields: Mapping[str, object]) -> frozenset[str]:
+    """The captive groups a captive report's fields name (its stored body will do)."""
+    return frozenset(value for name in GROUP_FIELDS if isinstance(value := fields.get(name), str))
 
 
 def parse_event(data: Any) -> ReportedEvent | Correction:

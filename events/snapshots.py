@@ -20,7 +20,13 @@ from threading import Lock
 from typing import Protocol, TypeVar
 from uuid import UUID
 
-from events.kinds import CAPTIVE_KINDS, ReportCorrected, ReportRetracted, is_correction
+from events.kinds import (
+    CAPTIVE_KINDS,
+    ReportCorrected,
+    ReportRetracted,
+    groups_named,
+    is_correction,
+)
 from events.record import Record
 from events.store import MAX_PAGE, EventStore
 
@@ -113,10 +119,23 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Cut:
-    """From `at` on, no Held row or Entry at or after `key` holds any more, whatever its town."""
+    """From `at` on, no Held row or Entry at or after `key` holds any more.
+
+    Of every town and name, or, where `towns` or `names` are given, of those only.
+    """
 
     key: Key
     at: datetime
+    towns: frozenset[str] | None = None
+    names: frozenset[str] | None = None
+
+    def ends(self, row: Held | Entry) -> bool:
+        """Whether the cut ends `row`, were it still holding."""
+        if row.key < self.key:
+            return False
+        if isinstance(row, Held):
+            return self.towns is None or row.town in self.towns
+        return self.names is None or row.name in self.names
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,15 +194,29 @@ class ReadBack:
     whole: bool = True
 
 
+CaptiveKey = tuple[Key, UUID, frozenset[str]]
+"""A captive report's stored key, its id and the captive groups it names."""
+
+
 class CaptiveLog(Protocol):
     """What the captive ledger folds from when it folds again from a key its memory lacks."""
 
-    def captive_keys(self, through: int, since: Key) -> list[tuple[Key, UUID]]:
-        """The stored key and id of each captive report from key `since` on, up to `through`.
+    def captive_keys(self, through: int, since: Key | None) -> list[CaptiveKey]:
+        """The stored key, id and groups named of each captive report from key `since` on
+        (None: from the first), up to `through`.
 
-        In no order, and light: no event is decoded, so the captive ledger's
-        fold from `since` can order them all, then read them a page at a time.
+        In no order, and light: no event is validated, so the captive ledger's
+        fold from `since` can order them all, then read them a page at a time,
+        or pick the few that name the groups an amendment changes.
         """
+        ...
+
+    def open_entries_of(self, names: Collection[str]) -> list[Entry]:
+        """Every ledger entry of those names that still holds, in key order."""
+        ...
+
+    def open_held(self, towns: Collection[str]) -> list[Held]:
+        """Every row of captives held in those towns that still holds, in key order."""
         ...
 
     def open_entries(self, before: Key) -> list[Entry]:
@@ -332,14 +365,28 @@ class InMemorySnapshots:
         latest = max(rows, key=_key, default=None)
         return 0 if latest is None else latest.held
 
-    def captive_keys(self, through: int, since: Key) -> list[tuple[Key, UUID]]:
-        """The stored key and id of each captive report from key `since` on, up to `through`."""
+    def captive_keys(self, through: int, since: Key | None) -> list[CaptiveKey]:
+        """The stored key, id and groups named of each captive report from `since` on."""
         keys = [
-            ((event.occurred_at, record.position), record.id)
+            ((event.occurred_at, record.position), record.id, groups_named(vars(event)))
             for record in self._captive(through)
             if not isinstance(event := record.event, ReportCorrected | ReportRetracted)
         ]
-        return [(key, report) for key, report in keys if key >= since]
+        return [
+            (key, report, groups) for key, report, groups in keys if since is None or key >= since
+        ]
+
+    def open_entries_of(self, names: Collection[str]) -> list[Entry]:
+        """Every ledger entry of those names that still holds, in key order."""
+        with self._lock:
+            found = [e for e in self._entries if e.known_until is None and e.name in names]
+        return sorted(found, key=_key)
+
+    def open_held(self, towns: Collection[str]) -> list[Held]:
+        """Every row of captives held in those towns that still holds, in key order."""
+        with self._lock:
+            found = [row for row in self._held if row.known_until is None and row.town in towns]
+        return sorted(found, key=_key)
 
     def open_entries(self, before: Key) -> list[Entry]:
         """Of each name, the latest ledger entry before `before` that still holds, in key order."""
@@ -510,7 +557,7 @@ _Row = TypeVar("_Row", Held, Entry)
 
 def _cut(row: _Row, cut: Cut) -> _Row | None:
     """The row as the cut leaves it; None if it began at the cut and so never held."""
-    if row.known_until is not None or row.key < cut.key:
+    if row.known_until is not None or not cut.ends(row):
         return row
     if row.known_from == cut.at:
         return None

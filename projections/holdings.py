@@ -5,11 +5,14 @@ their reports were filed, so it comes from the one ledger fold over every
 captive report. The keeper folds that ledger in memory as the log grows and
 writes a `Held` row wherever a fact changes a town's total, and an `Entry`
 wherever it changes a group or adds to the ledger (projections.ledger_entries),
-valid from the `recorded_at` of the record that made it so. A record that folds before facts
-already folded (a late report, an amendment) cuts every row and entry from its key on,
-at its `recorded_at`, and the ledger folds again from the nearest state kept
-before it: one of the last few it kept in memory, or else the ledger its kept
-entries make up just before that key.
+valid from the `recorded_at` of the record that made it so.
+
+A record that folds before facts already folded (a late report, an
+amendment) folds again from the nearest ledger state kept in memory before
+it, cutting every row and entry from its key on at its `recorded_at`. One
+that folds before every state kept folds again only the groups it touches
+(projections.regrouping), from their kept entries. A process that starts
+makes up its ledger from the kept entries, never from the log's start.
 
 Each record is kept on its own, so the rows are exact at every `known_at`; a
 read is one row: the latest before `as_of` that held at `known_at`; and a
@@ -18,30 +21,28 @@ read of the ledger is, of each entry's name, that same latest one.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import chain
-from typing import TypeVar
-from uuid import UUID
 
 from events.kinds import ReportCorrected, ReportRetracted
 from events.record import Record
-from events.snapshots import CaptiveLog, Cut, Entry, Held, Key
-from projections import captives
+from events.snapshots import CaptiveLog, Entry, Held, Key
+from projections import captives, regrouping
 from projections.captives import Ledger
 from projections.ledger_entries import changed, ledger_of, named_groups
 from projections.replay import Fact, facts
+from projections.step_changes import Changes
 
 POINT_EVERY = 16
 """Facts between two ledger states kept in memory."""
 
 POINTS_KEPT = 8
-"""Ledger states kept: a record that folds before the oldest refolds from the kept entries."""
+"""Ledger states kept: a record that folds before the oldest folds its groups again alone."""
 
 FOLD_PAGE = 1_000
-"""Captive reports decoded at a time when the ledger folds again from its kept entries."""
+"""Captive reports decoded at a time when memory fills from the kept entries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,45 +55,6 @@ class _Point:
 
 
 _START = _Point(None, captives.empty_ledger(), {})
-
-
-_Place = tuple[str, Key, datetime]
-
-
-@dataclass(slots=True)
-class Changes:
-    """The rows, ledger entries and cuts one step of the projection makes."""
-
-    cuts: list[Cut] = field(default_factory=list)
-    rows: dict[_Place, Held] = field(default_factory=dict)
-    entries: dict[_Place, Entry] = field(default_factory=dict)
-
-    def cut(self, key: Key, at: datetime) -> None:
-        """End every row and entry from `key` on at `at`, the step's own included."""
-        self.cuts.append(Cut(key, at))
-        _cut(self.rows, key, at)
-        _cut(self.entries, key, at)
-
-    def hold(self, town: str, key: Key, at: datetime, held: int) -> None:
-        """From `at` on, `town` holds `held` after the fact at `key`."""
-        self.rows[(town, key, at)] = Held(town, key, at, held)
-
-    def enter(self, name: str, key: Key, at: datetime, body: str) -> None:
-        """From `at` on, the ledger's entry `name` reads `body` after the fact at `key`."""
-        self.entries[(name, key, at)] = Entry(name, key, at, body)
-
-
-_Row = TypeVar("_Row", Held, Entry)
-
-
-def _cut(rows: dict[_Place, _Row], key: Key, at: datetime) -> None:
-    for place, row in list(rows.items()):
-        if row.key < key or row.known_until is not None:
-            continue
-        if row.known_from == at:
-            del rows[place]  # never held: its replacement comes from the same moment
-        else:
-            rows[place] = replace(row, known_until=at)
 
 
 @dataclass(slots=True)
@@ -124,6 +86,7 @@ class Holdings:
         self._points_kept = points_kept
         self._memory = _Memory(through=0)
         self._saved = _Memory(through=0)
+        self._following = False
 
     def behind(self, checkpoint: int) -> int | None:
         """Where memory stands, if it holds the ledger at an earlier position than `checkpoint`."""
@@ -136,12 +99,20 @@ class Holdings:
         `gap` is every captive record, and amendment of one, after the
         position memory stands at: each with the key it folds at, and whether
         it is captive. What they change goes nowhere; memory just moves on, so
-        the next step need not fold the ledger again from the log's start.
+        the next step need not start again from the kept entries. A record
+        that folds before every state in memory would read entries that
+        already hold what follows it: then memory is dropped instead.
         """
         self._memory = _copy(self._saved)
-        ignored = Changes()
-        for record, key, captive in gap:
-            self.add(record, key, ignored, captive=captive)
+        self._following = True
+        try:
+            ignored = Changes()
+            for record, key, captive in gap:
+                self.add(record, key, ignored, captive=captive)
+        except _TooFarBack:
+            self._memory = _Memory(through=checkpoint)
+        finally:
+            self._following = False
         self._memory.through = checkpoint
         self.commit()
 
@@ -158,6 +129,8 @@ class Holdings:
     def add(self, record: Record, key: Key, changes: Changes, *, captive: bool) -> None:
         """Fold one record of the log at the key it folds at; `captive`: it is or amends one."""
         memory = self._memory
+        if captive and not memory.warm:  # the step's first captive record: it changed nothing yet
+            self._warm_up(record.position - 1)
         memory.through = record.position
         if not captive:
             return
@@ -166,104 +139,111 @@ class Holdings:
         in_order = not isinstance(event, ReportCorrected | ReportRetracted) and (
             memory.frontier.key is None or key > memory.frontier.key
         )
-        if memory.warm and in_order:
-            self._advance(Fact(event, record), changes, record.recorded_at, emit=True)  # type: ignore[arg-type]
+        if in_order:
+            self._advance(Fact(event, record), (changes, record.recorded_at))  # type: ignore[arg-type]
             if len(memory.records) > 4 * self._points_kept * self._point_every:
                 self._trim()
-            return
-        changes.cut(key, record.recorded_at)
-        self._refold(key, record, changes)
+        elif any(point.key is None or point.key < key for point in memory.points):
+            changes.cut(key, record.recorded_at)
+            self._refold(key, record, changes)
+        elif self._following:
+            raise _TooFarBack
+        else:
+            self._regroup(key, record, changes)
+
+    def _warm_up(self, through: int) -> None:
+        """Fill memory from the kept entries and the last few facts up to position `through`.
+
+        The ledger just before the key of the `points_kept * point_every`-th
+        latest fact is made up from the kept entries; the facts from there on
+        fold again, writing nothing, so that the states kept in memory cover
+        the recent past.
+        """
+        memory = self._memory
+        recent = self._log.recent_key(self._points_kept * self._point_every)
+        base = _START if recent is None else self._kept_before(recent)
+        memory.points, memory.warm = [base], True
+        memory.frontier, memory.since_point = base, 0
+        memory.records = self._fold_from(recent, through)
+        self._trim()
 
     def _refold(self, key: Key, record: Record, changes: Changes) -> None:
+        """Fold again from the newest state in memory before `key`, writing from `key` on."""
         memory = self._memory
-        at = record.recorded_at
         earlier = [n for n, p in enumerate(memory.points) if p.key is None or p.key < key]
-        if not (memory.warm and earlier):
-            start = key
-            if not memory.warm:  # so that it keeps states for the recent facts, as it goes on
-                recent = self._log.recent_key(self._points_kept * self._point_every)
-                start = key if recent is None else min(key, recent)
-            base = self._kept_before(start, changes)
-            memory.points, memory.warm = [base], True
-            memory.frontier, memory.since_point = base, 0
-            memory.records = self._fold_from(start, key, record.position, at, changes)
-            self._trim()
-            return
         memory.points = memory.points[: earlier[-1] + 1]
         base = memory.points[-1]
         memory.frontier, memory.since_point = base, 0
         for fact in facts(memory.records):
             place = (fact.occurred_at, fact.record.position)
             if base.key is None or place > base.key:
-                self._advance(fact, changes, at, emit=place >= key)
+                self._advance(fact, (changes, record.recorded_at) if place >= key else None)
         self._trim()
 
-    def _kept_before(self, key: Key, changes: Changes) -> _Point:
-        """The ledger after every fact before `key`, from its kept entries and the step's changes.
+    def _kept_before(self, key: Key) -> _Point:
+        """The ledger after every fact before `key`, from the kept entries that still hold.
 
-        The entries that still hold, with those of this step laid over them,
-        are the ledger as known now at every key up to the step's cuts; the
-        key just before `key` stands for all the facts they fold.
+        They are the ledger as known now, as a read of it is; the key just
+        before `key` stands for all the facts they fold.
         """
-        cut = min((c.key for c in changes.cuts), default=None)
-        latest = {
-            entry.name: entry
-            for entry in self._log.open_entries(key)
-            if cut is None or entry.key < cut
-        }
-        for entry in changes.entries.values():
-            if entry.known_until is None and entry.key < key:
-                kept = latest.get(entry.name)
-                if kept is None or (kept.key, kept.known_from) < (entry.key, entry.known_from):
-                    latest[entry.name] = entry
-        ledger = ledger_of(sorted(latest.values(), key=_key))
+        ledger = ledger_of(self._log.open_entries(key))
         totals: dict[str, int] = {}
         for group in ledger.groups.values():
             totals[group.held_at] = totals.get(group.held_at, 0) + group.held
-        return _Point((key[0], key[1] - 1), ledger, totals)
+        return _Point(_just_before(key), ledger, totals)
 
-    def _fold_from(
-        self, start: Key, key: Key, through: int, at: datetime, changes: Changes
-    ) -> list[Record]:
-        """Fold the captive reports from `start` on, up to `through`, a page at a time.
+    def _fold_from(self, start: Key | None, through: int) -> list[Record]:
+        """Fold the captive reports from `start` on, up to `through`, a page at a time, writing
+        nothing; the records folded.
 
-        What they change from `key` on is written, as from `at`; the records
-        still needed come back. The reports are ordered from their light keys
-        first, so no more than a page of them is decoded at once. An amended
-        report folds where its amendments put it, so those few are read and
-        placed before the rest.
+        The reports are ordered from their light keys first, so no more than
+        a page of them is decoded at once. An amended report folds where its
+        amendments put it, so those few are read and placed before the rest.
         """
         log = self._log
-        amendments: dict[UUID, list[Record]] = {}
-        for amendment in log.captive_amendments(through):
-            assert amendment.target is not None
-            amendments.setdefault(amendment.target, []).append(amendment)
+        amendments = regrouping.by_target(log.captive_amendments(through))
         amended = log.records(amendments)
-        places = {report: place for place, report in log.captive_keys(through, start)}
+        places = {report: place for place, report, _ in log.captive_keys(through, start)}
         for fact in facts([*amended.values(), *chain.from_iterable(amendments.values())]):
             places[fact.id] = (fact.occurred_at, fact.record.position)
-        ordered = sorted((r for r in places if places[r] >= start), key=places.__getitem__)
-        # The states kept after `_trim` have fewer facts after the oldest of them than this:
-        # the pages that hold them are all a later refold from one of those states reads.
-        needed = (self._points_kept + 1) * self._point_every
-        last: deque[tuple[list[Record], int]] = deque()
-        kept = 0
+        ordered = sorted(
+            (r for r in places if start is None or places[r] >= start), key=places.__getitem__
+        )
+        folded: list[Record] = []
         for first in range(0, len(ordered), self._page):
             page = ordered[first : first + self._page]
             found = log.records([report for report in page if report not in amended])
             records = [amended.get(report) or found[report] for report in page]
             records += chain.from_iterable(amendments.get(report, ()) for report in page)
-            folded = facts(records)
-            for fact in folded:
-                place = (fact.occurred_at, fact.record.position)
-                self._advance(fact, changes, at, emit=place >= key)
-            last.append((records, len(folded)))
-            kept += len(folded)
-            while len(last) > 1 and kept - last[0][1] >= needed:
-                kept -= last.popleft()[1]
-        return sorted(chain.from_iterable(records for records, _ in last), key=_position)
+            for fact in facts(records):
+                self._advance(fact, None)
+            folded += records
+        return sorted(folded, key=_position)
 
-    def _advance(self, fact: Fact, changes: Changes, at: datetime, *, emit: bool) -> None:
+    def _regroup(self, key: Key, record: Record, changes: Changes) -> None:
+        """Fold again from `key` on only the groups the record's report names, and those that
+        later reports name with them (projections.regrouping), from their kept entries.
+
+        Memory keeps the ledger after every fact, now with those groups as
+        they fold again, and no earlier state: a later record that folds
+        before it regroups too.
+        """
+        memory = self._memory
+        done = regrouping.regroup(self._log, record, key, changes)
+        groups = memory.frontier.ledger.groups.mutate()
+        for slug, group in done.groups.items():
+            if group is not None:
+                groups[slug] = group
+            elif slug in groups:
+                del groups[slug]
+        totals = {**memory.frontier.totals, **done.totals}
+        reach = max(filter(None, [memory.frontier.key, done.reach]), default=None)
+        ledger = replace(memory.frontier.ledger, groups=groups.finish())
+        memory.frontier = _Point(reach, ledger, totals)
+        memory.points, memory.records, memory.since_point = [memory.frontier], [], 0
+
+    def _advance(self, fact: Fact, writing: tuple[Changes, datetime] | None) -> None:
+        """Fold one more fact into the frontier; with `writing`, write what it changes."""
         memory = self._memory
         before = memory.frontier
         ledger = captives.evolve(before.ledger, fact)
@@ -275,11 +255,11 @@ class Holdings:
             for town, delta in deltas.items():
                 if delta:
                     totals[town] = totals.get(town, 0) + delta
-                    if emit:
-                        changes.hold(town, key, at, totals[town])
-        if emit:
+                    if writing is not None:
+                        writing[0].hold(town, key, writing[1], totals[town])
+        if writing is not None:
             for name, body in changed(before.ledger, ledger, fact):
-                changes.enter(name, key, at, body)
+                writing[0].enter(name, key, writing[1], body)
         memory.frontier = _Point(key, ledger, totals)
         memory.since_point += 1
         if memory.since_point >= self._point_every:
@@ -299,6 +279,15 @@ class Holdings:
             return
         kept = {f.id for f in facts(memory.records) if (f.occurred_at, f.record.position) > oldest}
         memory.records = [r for r in memory.records if r.id in kept or r.target in kept]
+
+
+class _TooFarBack(Exception):
+    """A record folds before every state in memory, while memory only follows others."""
+
+
+def _just_before(key: Key) -> Key:
+    """The greatest key below `key`: a state there holds every fact before `key`."""
+    return (key[0], key[1] - 1)
 
 
 def _deltas(before: Ledger, after: Ledger, fact: Fact) -> dict[str, int]:
@@ -321,5 +310,5 @@ def _position(record: Record) -> int:
     return record.position
 
 
-def _key(entry: Entry) -> Key:
-    return entry.key
+def _key(row: Held | Entry) -> Key:
+    return row.key

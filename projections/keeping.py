@@ -38,9 +38,10 @@ from events.store import MAX_PAGE, EventStore
 from projections import town as town_folds
 from projections.captives import Ledger
 from projections.frontier import Stretch, as_toll, lists_up_to, state_at
-from projections.holdings import Changes, Holdings
+from projections.holdings import Holdings
 from projections.ledger_entries import GROUP, ledger_of
 from projections.replay import Fact, facts
+from projections.step_changes import Changes
 from projections.town import TownState
 
 EVERY = 8

@@ -59,6 +59,11 @@ def changed(before: Ledger, after: Ledger, fact: Fact) -> list[tuple[str, str]]:
     return found
 
 
+def group_of(body: str) -> CaptiveGroup:
+    """The captive group a `group:` entry's body holds."""
+    return _GROUP.validate_json(body)
+
+
 def ledger_of(entries: Iterable[Entry]) -> Ledger:
     """The ledger the entries, in key order, make up; remains and anomalies in that order."""
     groups: dict[str, CaptiveGroup] = {}

@@ -22,9 +22,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
-from events.kinds import CAPTIVE_KINDS
+from events.codec import decode_body
+from events.kinds import CAPTIVE_KINDS, groups_named
 from events.record import Record
 from events.snapshots import (
+    CaptiveKey,
     Closure,
     Cut,
     Entry,
@@ -38,6 +40,7 @@ from events.snapshots import (
 )
 from events.sql.bulk import insert_rows
 from events.sql.every_town import BEFORE_ALL, CHECKPOINT, read_towns
+from events.sql.json_list import in_json_list, json_list
 from events.sql.read_back import read_back
 from events.sql.schema import (
     FOREVER,
@@ -98,12 +101,39 @@ class SqlSnapshots:
                 for row in conn.execute(query)
             ]
 
-    def captive_keys(self, through: int, since: Key) -> list[tuple[Key, UUID]]:
-        """The stored key and id of each captive report from key `since` on, up to `through`."""
-        params = {"through": through, **_from_key(since)}
+    def captive_keys(self, through: int, since: Key | None) -> list[CaptiveKey]:
+        """The stored key, id and groups named of each captive report from `since` on."""
+        start = _from_key(since) if since else {"from_occurred": BEFORE_ALL, "from_position": 0}
+        params = {"through": through, **start}
         with self._log.connection() as conn:
-            rows = conn.execute(_CAPTIVE_KEYS, params)
-            return [((from_micros(row.occurred_at), row.position), row.id) for row in rows]
+            return [
+                (
+                    (from_micros(row.occurred_at), row.position),
+                    row.id,
+                    groups_named(decode_body(row.kind, row.body, row.schema_version)),
+                )
+                for row in conn.execute(_CAPTIVE_KEYS, params)
+            ]
+
+    def open_entries_of(self, names: Collection[str]) -> list[Entry]:
+        """Every ledger entry of those names that still holds, in key order."""
+        with self._log.connection() as conn:
+            rows = conn.execute(_OPEN_ENTRIES_OF, {"names": json_list(sorted(names))})
+            return [_entry(row) for row in rows]
+
+    def open_held(self, towns: Collection[str]) -> list[Held]:
+        """Every row of captives held in those towns that still holds, in key order."""
+        with self._log.connection() as conn:
+            rows = conn.execute(_OPEN_HELD, {"towns": json_list(sorted(towns))})
+            return [
+                Held(
+                    row.town,
+                    (from_micros(row.occurred_at), row.position),
+                    from_micros(row.known_from),
+                    row.held,
+                )
+                for row in rows
+            ]
 
     def recent_key(self, count: int) -> Key | None:
         """The key of the `count`-th latest fact the ledger's kept entries hold; None if fewer."""
@@ -334,34 +364,39 @@ def _apply_cut(conn: Connection, cut: Cut) -> None:
     """End the open rows of captives held and ledger entries from the cut's key on, at its moment.
 
     A row that began at that moment itself never held: it goes, so that the
-    step's own row for the same place and moment can take its place.
+    step's own row for the same place and moment can take its place. A cut
+    of some towns and names ends only their rows.
     """
-    params = {
-        "from_occurred": to_micros(cut.key[0]),
-        "from_position": cut.key[1],
-        "ended_at": to_micros(cut.at),
-    }
-    for never, ended in _CUTS:
+    params: dict[str, Any] = {**_from_key(cut.key), "ended_at": to_micros(cut.at)}
+    if cut.towns is None and cut.names is None:
+        statements = list(_CUTS)
+    else:
+        statements = []
+        if cut.towns:
+            statements.append(_SCOPED_CUTS[0])
+            params["towns"] = json_list(sorted(cut.towns))
+        if cut.names:
+            statements.append(_SCOPED_CUTS[1])
+            params["names"] = json_list(sorted(cut.names))
+    for never, ended in statements:
         conn.execute(never, params)
         conn.execute(ended, params)
 
 
-def _cuts(table: Any) -> tuple[Any, Any]:
-    """The statements that delete the rows a cut leaves never holding, and end the rest."""
-    open_from = (
-        tuple_(table.c.occurred_at, table.c.position)
-        >= tuple_(
-            bindparam("from_occurred", type_=BigInteger),
-            bindparam("from_position", type_=BigInteger),
-        ),
+def _cuts(table: Any, scope: str | None = None) -> tuple[Any, Any]:
+    """The statements that delete the rows a cut leaves never holding, and end the rest.
+
+    With `scope` (`town` or `name`), only of the values bound as its plural.
+    """
+    open_from = [
+        tuple_(table.c.occurred_at, table.c.position) >= _FROM_KEY,
         table.c.known_until == FOREVER,
-    )
+    ]
+    if scope is not None:
+        open_from.append(in_json_list(table.c[scope], f"{scope}s"))
     ended_at = bindparam("ended_at", type_=BigInteger)
     never = delete(table).where(*open_from, table.c.known_from == ended_at)
     return never, update(table).where(*open_from).values(known_until=ended_at)
-
-
-_CUTS = (_cuts(captives_held), _cuts(captive_ledger))
 
 
 def _held_row(row: Held) -> dict[str, Any]:
@@ -421,10 +456,29 @@ _CAPTIVE = events.c.kind.in_(sorted(CAPTIVE_KINDS))
 _FROM_KEY = tuple_(
     bindparam("from_occurred", type_=BigInteger), bindparam("from_position", type_=BigInteger)
 )
-_CAPTIVE_KEYS = select(events.c.occurred_at, events.c.position, events.c.id).where(
+_CUTS = (_cuts(captives_held), _cuts(captive_ledger))
+_SCOPED_CUTS = (_cuts(captives_held, "town"), _cuts(captive_ledger, "name"))
+_CAPTIVE_KEYS = select(
+    events.c.occurred_at,
+    events.c.position,
+    events.c.id,
+    events.c.kind,
+    events.c.schema_version,
+    events.c.body,
+).where(
     _CAPTIVE,
     events.c.position <= bindparam("through"),
     tuple_(events.c.occurred_at, events.c.position) >= _FROM_KEY,
+)
+_OPEN_ENTRIES_OF = (
+    select(captive_ledger)
+    .where(in_json_list(captive_ledger.c.name, "names"), captive_ledger.c.known_until == FOREVER)
+    .order_by(captive_ledger.c.occurred_at, captive_ledger.c.position, captive_ledger.c.known_from)
+)
+_OPEN_HELD = (
+    select(captives_held)
+    .where(in_json_list(captives_held.c.town, "towns"), captives_held.c.known_until == FOREVER)
+    .order_by(captives_held.c.occurred_at, captives_held.c.position, captives_held.c.known_from)
 )
 _OPEN_ENTRIES = (
     select(captive_ledger)

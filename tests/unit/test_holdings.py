@@ -11,7 +11,7 @@ import pytest
 from events.kinds import Correction, ReportedEvent
 from events.memory import InMemoryStore
 from events.record import Record
-from events.snapshots import Entry, InMemorySnapshots, Key
+from events.snapshots import CaptiveKey, Entry, Held, InMemorySnapshots, Key
 from events.store import Pending
 from projections.holdings import Holdings
 from projections.keeping import Projector
@@ -156,9 +156,15 @@ class CountedLog:
         self.loads = 0
         self.decoded: set[UUID] = set()
 
-    def captive_keys(self, through: int, since: Key) -> list[tuple[Key, UUID]]:
+    def captive_keys(self, through: int, since: Key | None) -> list[CaptiveKey]:
         self.loads += 1
         return self._snapshots.captive_keys(through, since)
+
+    def open_entries_of(self, names: Collection[str]) -> list[Entry]:
+        return self._snapshots.open_entries_of(names)
+
+    def open_held(self, towns: Collection[str]) -> list[Held]:
+        return self._snapshots.open_held(towns)
 
     def open_entries(self, before: Key) -> list[Entry]:
         return self._snapshots.open_entries(before)
@@ -215,8 +221,9 @@ def test_a_process_that_starts_on_a_long_captive_history_reads_only_its_recent_r
     now = post(store, clock, newest)
     ours.catch_up()
 
-    # It folds the last four reports again, to keep the states after them.
-    assert log.decoded == {c.id for c in MARCH[-4:]} | {newest.id}
+    # It folds the last four reports again, to keep the states after them; the new one
+    # then folds on, in order.
+    assert log.decoded == {c.id for c in MARCH[-4:]}
     assert held(ours, "karak-sharqi", "2020-03-30T00:00:00Z", now) == sum(range(1, 29)) + 100
     assert held(ours, "karak-sharqi", "2020-03-28T23:00:00Z", now) == sum(range(1, 29))
 
@@ -234,115 +241,55 @@ def test_a_process_that_starts_cold_folds_a_report_a_little_late_from_the_states
     assert log.loads == 1
 
 
-def test_an_amendment_of_an_old_captive_report_folds_the_ledger_again_from_its_place_only(
+def test_an_amendment_of_an_old_captive_report_folds_again_only_the_groups_it_touches(
     store: InMemoryStore, clock: FakeClock
 ) -> None:
     snapshots = InMemorySnapshots(store)
-    captures = [taken(f"group-{day}", day, f"2020-03-{day:02d}T10:00:00Z") for day in range(1, 29)]
     log = CountedLog(snapshots)
     ours = Projector(store, snapshots, holdings=Holdings(log, point_every=2, points_kept=2, page=4))
-    post(store, clock, *captures)
+    split = event(
+        "captives.transferred",
+        id=str(uuid4()),
+        occurred_at="2020-03-25T12:00:00Z",
+        group="group-20",
+        to=EIGHTH,
+        role="neutral",
+        count=5,
+        new_group="handed-over",
+    )
+    freed = event(
+        "captives.released",
+        id=str(uuid4()),
+        occurred_at="2020-03-27T12:00:00Z",
+        group="handed-over",
+    )
+    post(store, clock, *MARCH, split, freed)
     ours.catch_up()
     log.decoded.clear()
-    old = captures[19].id  # 20 March: long before the states kept in memory
+    old = MARCH[19].id  # 20 March: long before the states kept in memory
     assert old is not None
+    fewer = replacement(
+        "captives.taken",
+        occurred_at="2020-03-20T10:00:00Z",
+        group="group-20",
+        captor=REBELS,
+        count=3,
+        affiliation=AFI,
+    )
 
-    now = post(store, clock, retraction(old))
+    now = post(store, clock, correction(old, fewer))
     ours.catch_up()
     rebuilt = Projector(store, InMemorySnapshots(store))
 
-    assert log.decoded == {c.id for c in captures[19:]}
+    # The capture, and the reports that name its group or the group split from it.
+    assert log.decoded == {old, split.id, freed.id}
     for day in range(1, 30):
         as_of = f"2020-03-{day:02d}T23:00:00Z"
         assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
-    assert held(ours, "karak-sharqi", "2020-03-29T00:00:00Z", now) == sum(range(1, 29)) - 20
-
-
-def test_a_process_that_starts_on_a_long_captive_history_folds_late_reports_into_it_exactly(
-    store: InMemoryStore, clock: FakeClock
-) -> None:
-    snapshots = InMemorySnapshots(store)
-    captures = [taken(f"group-{day}", 1, f"2020-03-{day:02d}T10:00:00Z") for day in range(1, 29)]
-    post(store, clock, *captures)
-    moved, dropped = captures[3].id, captures[5].id
-    assert moved is not None
-    assert dropped is not None
-    later = replacement(
-        "captives.taken",
-        occurred_at="2020-03-20T12:00:00Z",
-        group="group-4",
-        captor=REBELS,
-        count=5,
-        affiliation=AFI,
-    )
-    post(store, clock, correction(moved, later), retraction(dropped))
-    Projector(store, snapshots).catch_up()  # another process folded all of it
-    # Ours starts cold: its first captive step starts from the ledger's kept entries.
-    small = Holdings(snapshots, point_every=2, points_kept=2, page=4)
-    ours = Projector(store, snapshots, holdings=small)
-    post(store, clock, taken("late", 1, "2020-03-27T12:00:00Z"))
-    ours.catch_up()
-    # This one folds from a state it kept in memory, with the records it kept after it.
-    now = post(store, clock, taken("later-still", 1, "2020-03-27T18:00:00Z"))
-    rebuilt = Projector(store, InMemorySnapshots(store))
-
-    for day in range(1, 30):
-        as_of = f"2020-03-{day:02d}T23:00:00Z"
-        assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
-    assert held(ours, "karak-sharqi", "2020-03-28T23:00:00Z", now) == 26 + 5 + 2
-
-
-def test_a_process_that_folds_the_ledger_from_the_start_folds_a_moved_report_where_it_moved(
-    store: InMemoryStore, clock: FakeClock
-) -> None:
-    snapshots = InMemorySnapshots(store)
-    capture = taken("afi-troops", 12, "2020-03-05T10:00:00Z")
-    release = event(
-        "captives.released", occurred_at="2020-03-10T10:00:00Z", group="afi-troops", count=12
-    )
-    assert capture.id is not None
-    after_the_release = replacement(
-        "captives.taken",
-        occurred_at="2020-03-15T10:00:00Z",
-        group="afi-troops",
-        captor=REBELS,
-        count=12,
-        affiliation=AFI,
-    )
-    post(store, clock, capture, release, correction(capture.id, after_the_release))
-    Projector(store, snapshots).catch_up()  # another process folded all of it
-    # Ours folds the whole ledger a report at a time: the capture must fold after the release.
-    one_at_a_time = Holdings(snapshots, point_every=2, points_kept=2, page=1)
-    ours = Projector(store, snapshots, holdings=one_at_a_time)
-    now = post(store, clock, taken("drivers", 4, "2020-03-20T10:00:00Z"))
-
-    assert held(ours, "karak-sharqi", "2020-03-21T00:00:00Z", now) == 12 + 4
-
-
-def test_a_late_report_just_after_the_oldest_state_kept_by_a_fold_from_the_start_folds_exactly(
-    store: InMemoryStore, clock: FakeClock
-) -> None:
-    # Two states kept, one every two facts: after nine facts they are those after the sixth
-    # and the eighth, and the records of the seventh to the ninth are all a refold from the
-    # sixth has. A fold from the start must keep every one of them, whatever its pages.
-    snapshots = InMemorySnapshots(store)
-    post(
-        store,
-        clock,
-        *(taken(f"group-{day}", 1, f"2020-03-0{day}T10:00:00Z") for day in range(1, 9)),
-    )
-    Projector(store, snapshots).catch_up()
-    one_at_a_time = Holdings(snapshots, point_every=2, points_kept=2, page=1)
-    ours = Projector(store, snapshots, holdings=one_at_a_time)
-    post(store, clock, taken("group-9", 1, "2020-03-09T10:00:00Z"))
-    ours.catch_up()  # its first captive report: nine facts folded from the log's start
-    now = post(store, clock, taken("late", 10, "2020-03-06T12:00:00Z"))
-    rebuilt = Projector(store, InMemorySnapshots(store))
-
-    for day in range(1, 10):
-        as_of = f"2020-03-0{day}T23:00:00Z"
-        assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
-    assert held(ours, "karak-sharqi", "2020-03-09T23:00:00Z", now) == 9 + 10
+        assert ours.ledger(at(as_of), now) == rebuilt.ledger(at(as_of), now)
+    # Five handed over out of three held: the whole group moves, and none is split off.
+    after = ours.ledger(at("2020-03-28T00:00:00Z"), now)
+    assert (after.groups["group-20"].held, "handed-over" in after.groups) == (3, False)
 
 
 def test_a_late_report_beyond_the_states_in_memory_folds_on_what_its_own_step_folded_before_it(
@@ -398,3 +345,61 @@ def test_a_late_report_beyond_the_states_in_memory_leaves_out_what_its_step_retr
         "group-c",
         "group-d",
     }
+
+
+def warm_after_march(store: InMemoryStore, clock: FakeClock) -> Projector:
+    """A process started late that then folded a capture of 29 March: its states cover the end."""
+    ours, _ = started_late(store, clock)
+    post(store, clock, taken("newest", 100, "2020-03-29T10:00:00Z"))
+    ours.catch_up()
+    return ours
+
+
+def test_a_group_whose_old_capture_is_retracted_is_unknown_to_the_reports_after_it(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    ours = warm_after_march(store, clock)
+    capture = MARCH[4].id  # group-5, long before the states kept in memory
+    assert capture is not None
+    post(store, clock, retraction(capture))
+    ours.catch_up()
+    release = event("captives.released", occurred_at="2020-03-30T10:00:00Z", group="group-5")
+
+    now = post(store, clock, release)
+    ours.catch_up()
+    rebuilt = Projector(store, InMemorySnapshots(store))
+    rebuilt.catch_up()
+
+    ledger = ours.ledger(at("2020-03-31T00:00:00Z"), now)
+    assert "group-5" not in ledger.groups
+    assert [anomaly.code for anomaly in ledger.anomalies] == ["unknown_group"]
+    assert ledger == rebuilt.ledger(at("2020-03-31T00:00:00Z"), now)
+
+
+def test_a_report_moved_past_every_fact_folds_after_the_reports_that_come_between(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    ours = warm_after_march(store, clock)
+    capture = MARCH[4].id  # group-5, long before the states kept in memory
+    assert capture is not None
+    later = replacement(
+        "captives.taken",
+        occurred_at="2020-03-31T10:00:00Z",
+        group="group-5",
+        captor=REBELS,
+        count=5,
+        affiliation=AFI,
+    )
+    post(store, clock, correction(capture, later))
+    ours.catch_up()
+    release = event("captives.released", occurred_at="2020-03-30T10:00:00Z", group="group-5")
+
+    now = post(store, clock, release)  # between the moved capture and every other fact
+    ours.catch_up()
+    rebuilt = Projector(store, InMemorySnapshots(store))
+    rebuilt.catch_up()
+
+    for as_of in ("2020-03-30T23:00:00Z", "2020-04-01T00:00:00Z"):
+        assert ours.ledger(at(as_of), now) == rebuilt.ledger(at(as_of), now)
+        assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
+    assert ours.ledger(at("2020-04-01T00:00:00Z"), now).groups["group-5"].held == 5

@@ -1,0 +1,74 @@
+"""Folding again only the captive groups a report touches: what it rests on, and the totals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from hypothesis import given
+
+from events.codec import decode_body, encode_body
+from events.kinds import ReportedEvent, groups_named
+from projections.captives import CaptiveGroup
+from projections.ledger_entries import named_groups
+from projections.regrouping import Rows, closure, totals
+from tests.make import AFI, REBELS, as_actor
+from tests.strategies import reported_events
+
+
+@given(reported_events())
+def test_a_stored_body_names_every_group_its_report_may_change(sent: ReportedEvent) -> None:
+    stored = decode_body(sent.kind, encode_body(sent))
+
+    assert named_groups(sent) <= groups_named(stored)
+
+
+def test_the_groups_folded_again_take_in_every_group_a_report_names_with_one_of_them() -> None:
+    reports = {
+        uuid4(): frozenset({"a"}),
+        uuid4(): frozenset({"a", "split-off"}),
+        uuid4(): frozenset({"split-off", "split-again"}),
+        uuid4(): frozenset({"elsewhere"}),
+    }
+
+    assert closure({"a"}, reports) == {"a", "split-off", "split-again"}
+
+
+def _key(day: int) -> tuple[datetime, int]:
+    return (datetime(2020, 3, day, 10, tzinfo=UTC), day)
+
+
+def _group(held: int, town: str = "nawa") -> CaptiveGroup:
+    return CaptiveGroup(
+        group="afi-troops",
+        holder=as_actor(REBELS),
+        role="party",
+        held_at=town,
+        affiliation=as_actor(AFI),
+        description=None,
+        taken=12,
+        held=held,
+        released=12 - held,
+        killed=0,
+        status="held",
+        custody=(),
+    )
+
+
+def test_a_town_s_total_keeps_its_other_groups_and_takes_the_refolded_group_as_it_is_now() -> None:
+    # Kept: 12 of the group and 5 of another from day 1; the group fell to 10 on day 3,
+    # the other to 0 on day 5. Folded again, the group fell to 4 on day 3 instead.
+    kept = Rows(before=17, after=[(_key(3), 15), (_key(5), 10)])
+    before = {"afi-troops": _group(12)}
+
+    found = totals("nawa", kept, before, old=[(_key(3), _group(10))], new=[(_key(3), _group(4))])
+
+    assert found == [(_key(3), 9), (_key(5), 4)]
+
+
+def test_a_town_the_refolded_group_never_was_in_keeps_its_total() -> None:
+    kept = Rows(before=3, after=[(_key(4), 1)])
+
+    found = totals("tafas", kept, {"afi-troops": _group(12)}, old=[], new=[(_key(2), _group(4))])
+
+    assert found == [(_key(4), 1)]
