@@ -226,7 +226,9 @@ class Holdings:
 
         Memory keeps the ledger after every fact, now with those groups as
         they fold again, and no earlier state: a later record that folds
-        before it regroups too.
+        before it regroups too. Its remains and anomalies across groups stay
+        as they were: what they hold is written as entries named after their
+        reports, and the fold in memory only appends to them.
         """
         memory = self._memory
         done = regrouping.regroup(self._log, record, key, changes)

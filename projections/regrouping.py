@@ -140,7 +140,7 @@ class Regrouped:
     groups: dict[str, CaptiveGroup | None]
     """Each group folded again, after the last fact: None if there is no such group now."""
     totals: dict[str, int]
-    """Each town whose total was written again, after the last fact."""
+    """The total of each town the groups are or were held in, after the last fact."""
     reach: Key | None
     """The latest key folded again."""
 
@@ -185,9 +185,8 @@ def regroup(log: CaptiveLog, record: Record, key: Key, changes: Changes) -> Regr
     rows = changes.still_open(
         log.open_held(towns), (row for row in changes.rows.values() if row.town in towns)
     )
-    held = {
-        town: totals(town, _rows_of(town, rows, key), states, kept, new.changes) for town in towns
-    }
+    kept_rows = {town: _rows_of(town, rows, key) for town in towns}
+    held = {town: totals(town, kept_rows[town], states, kept, new.changes) for town in towns}
 
     at = record.recorded_at
     ids = {report, *folding}
@@ -200,7 +199,10 @@ def regroup(log: CaptiveLog, record: Record, key: Key, changes: Changes) -> Regr
             changes.hold(town, place, at, total)
     return Regrouped(
         groups={slug: new.groups.get(slug) for slug in groups},
-        totals={town: found[-1][1] for town, found in held.items() if found},
+        # A town none of whose totals changed from `key` on is back where it was before it.
+        totals={
+            town: found[-1][1] if found else kept_rows[town].before for town, found in held.items()
+        },
         reach=max(((f.occurred_at, f.record.position) for f in folded), default=None),
     )
 

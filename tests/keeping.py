@@ -20,7 +20,7 @@ from projections.keeping import Projector
 from projections.replay import facts, fold
 from tests.clock import FakeClock
 from tests.make import correction, retraction
-from tests.strategies import histories, instants
+from tests.strategies import GROUPS, KINDS, TOWNS, histories, instants
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +32,19 @@ class Arrival:
     correct: int | None = None
     moved_to: datetime | None = None
     recount: int = 1
+    regroup: str | None = None
+    """For a captive report's correction: the group it names instead, if any."""
+    rehouse: str | None = None
+    """For a capture's correction: the town it is held in instead, if any."""
     catch_up: bool = False
     same_moment: bool = False
     """Recorded at the same moment as the arrival before, as the events of one batch are."""
 
 
 @st.composite
-def arrivals(draw: st.DrawFn, max_size: int = 20) -> list[Arrival]:
-    """Reports in any order, amendments of earlier ones, and catch-ups between them."""
-    reports = draw(st.permutations(draw(histories(max_size=max_size))))
+def arrivals(draw: st.DrawFn, max_size: int = 20, kinds: tuple[str, ...] = KINDS) -> list[Arrival]:
+    """Reports of `kinds` in any order, amendments of earlier ones, and catch-ups between them."""
+    reports = draw(st.permutations(draw(histories(max_size=max_size, kinds=kinds))))
     found: list[Arrival] = []
     for n, report in enumerate(reports):
         tied = draw(st.integers(0, 3)) == 0
@@ -53,11 +57,15 @@ def arrivals(draw: st.DrawFn, max_size: int = 20) -> list[Arrival]:
                     Arrival(retract=target, catch_up=draw(st.booleans()), same_moment=tied)
                 )
             else:
-                moved_to = draw(st.one_of(st.none(), instants))
-                recount = draw(st.integers(1, 30))
-                tied = draw(st.integers(0, 3)) == 0
                 found.append(
-                    Arrival(correct=target, moved_to=moved_to, recount=recount, same_moment=tied)
+                    Arrival(
+                        correct=target,
+                        moved_to=draw(st.one_of(st.none(), instants)),
+                        recount=draw(st.integers(1, 30)),
+                        regroup=draw(st.one_of(st.none(), st.sampled_from(GROUPS))),
+                        rehouse=draw(st.one_of(st.none(), st.sampled_from(TOWNS))),
+                        same_moment=draw(st.integers(0, 3)) == 0,
+                    )
                 )
     return found
 
@@ -193,4 +201,8 @@ def _amendment(sent: list[ReportedEvent], arrival: Arrival) -> Correction:
     body["fatalities"] = {"low": arrival.recount, "best": arrival.recount, "high": arrival.recount}
     if "count" in body:
         body["count"] = arrival.recount
+    if "group" in body and arrival.regroup not in (None, body.get("new_group")):
+        body["group"] = arrival.regroup
+    if target.kind == "captives.taken" and arrival.rehouse is not None:
+        body["held_at"] = arrival.rehouse
     return correction(target.id, body)

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 from hypothesis import strategies as st
 
-from events.kinds import ReportedEvent, parse_event
+from events.kinds import CAPTIVE_KINDS, ReportedEvent, parse_event
 
 TOWNS = ("karak-sharqi", "tafas", "nawa")
 GROUPS = ("afi-troops", "4th-division-soldiers", "split-off")
@@ -97,12 +97,17 @@ _fields: dict[str, st.SearchStrategy[dict[str, Any]]] = {
 KINDS = tuple(_fields)
 
 
+CAPTIVE = tuple(kind for kind in KINDS if kind in CAPTIVE_KINDS)
+
+
 @st.composite
 def reported_events(
-    draw: st.DrawFn, occurred_at: st.SearchStrategy[datetime] = instants
+    draw: st.DrawFn,
+    occurred_at: st.SearchStrategy[datetime] = instants,
+    kinds: tuple[str, ...] = KINDS,
 ) -> ReportedEvent:
-    """One valid reported event with an id, in one of a few towns."""
-    kind = draw(st.sampled_from(KINDS))
+    """One valid reported event of one of `kinds` with an id, in one of a few towns."""
+    kind = draw(st.sampled_from(kinds))
     body: dict[str, Any] = {
         "id": str(uuid4()),
         "kind": kind,
@@ -118,7 +123,9 @@ def reported_events(
 
 
 @st.composite
-def histories(draw: st.DrawFn, max_size: int = 25) -> list[ReportedEvent]:
+def histories(
+    draw: st.DrawFn, max_size: int = 25, kinds: tuple[str, ...] = KINDS
+) -> list[ReportedEvent]:
     """Reports with pairwise distinct occurred_at, so their fold order is set by valid time."""
     moments = draw(st.lists(instants, min_size=1, max_size=max_size, unique=True))
-    return [draw(reported_events(st.just(moment))) for moment in moments]
+    return [draw(reported_events(st.just(moment), kinds)) for moment in moments]

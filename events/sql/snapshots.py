@@ -365,19 +365,19 @@ def _apply_cut(conn: Connection, cut: Cut) -> None:
 
     A row that began at that moment itself never held: it goes, so that the
     step's own row for the same place and moment can take its place. A cut
-    of some towns and names ends only their rows.
+    of some towns ends only their rows of captives held, and one of some
+    names only their entries; as in `Cut.ends`, None is every one.
     """
     params: dict[str, Any] = {**_from_key(cut.key), "ended_at": to_micros(cut.at)}
-    if cut.towns is None and cut.names is None:
-        statements = list(_CUTS)
-    else:
-        statements = []
-        if cut.towns:
-            statements.append(_SCOPED_CUTS[0])
-            params["towns"] = json_list(sorted(cut.towns))
-        if cut.names:
-            statements.append(_SCOPED_CUTS[1])
-            params["names"] = json_list(sorted(cut.names))
+    statements = []
+    for scope, every, some, name in zip(
+        (cut.towns, cut.names), _CUTS, _SCOPED_CUTS, ("towns", "names"), strict=True
+    ):
+        if scope is None:
+            statements.append(every)
+        elif scope:
+            statements.append(some)
+            params[name] = json_list(sorted(scope))
     for never, ended in statements:
         conn.execute(never, params)
         conn.execute(ended, params)

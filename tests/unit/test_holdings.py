@@ -152,32 +152,32 @@ class CountedLog:
     """The captive log of `snapshots`, counting what a fold of the ledger reads from it."""
 
     def __init__(self, snapshots: InMemorySnapshots) -> None:
-        self._snapshots = snapshots
+        self.snapshots = snapshots
         self.loads = 0
         self.decoded: set[UUID] = set()
 
     def captive_keys(self, through: int, since: Key | None) -> list[CaptiveKey]:
         self.loads += 1
-        return self._snapshots.captive_keys(through, since)
+        return self.snapshots.captive_keys(through, since)
 
     def open_entries_of(self, names: Collection[str]) -> list[Entry]:
-        return self._snapshots.open_entries_of(names)
+        return self.snapshots.open_entries_of(names)
 
     def open_held(self, towns: Collection[str]) -> list[Held]:
-        return self._snapshots.open_held(towns)
+        return self.snapshots.open_held(towns)
 
     def open_entries(self, before: Key) -> list[Entry]:
-        return self._snapshots.open_entries(before)
+        return self.snapshots.open_entries(before)
 
     def recent_key(self, count: int) -> Key | None:
-        return self._snapshots.recent_key(count)
+        return self.snapshots.recent_key(count)
 
     def captive_amendments(self, through: int) -> list[Record]:
-        return self._snapshots.captive_amendments(through)
+        return self.snapshots.captive_amendments(through)
 
     def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
         self.decoded.update(ids)
-        return self._snapshots.records(ids)
+        return self.snapshots.records(ids)
 
 
 def test_a_process_that_follows_another_folds_on_without_reading_the_captive_reports_again(
@@ -403,3 +403,43 @@ def test_a_report_moved_past_every_fact_folds_after_the_reports_that_come_betwee
         assert ours.ledger(at(as_of), now) == rebuilt.ledger(at(as_of), now)
         assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
     assert ours.ledger(at("2020-04-01T00:00:00Z"), now).groups["group-5"].held == 5
+
+
+def test_a_town_whose_only_capture_is_retracted_far_back_holds_none_before_its_next_one(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    # Kept after every fact, and only the last: the retraction folds before it, alone.
+    snapshots = InMemorySnapshots(store)
+    ours = Projector(store, snapshots, holdings=Holdings(snapshots, point_every=1, points_kept=1))
+    first = taken("afi-troops", 12, "2020-03-05T10:00:00Z", held_at=NAWA)
+    assert first.id is not None
+    post(store, clock, taken("others", 3, "2020-03-06T10:00:00Z", held_at="tafas"), first)
+    ours.catch_up()
+    post(store, clock, retraction(first.id))
+    ours.catch_up()
+
+    now = post(store, clock, taken("afi-later", 5, "2020-03-07T10:00:00Z", held_at=NAWA))
+
+    assert held(ours, NAWA, "2020-03-08T00:00:00Z", now) == 5
+
+
+def test_a_process_that_follows_another_past_an_old_amendment_starts_again_from_the_entries(
+    store: InMemoryStore, clock: FakeClock
+) -> None:
+    ours, log = started_late(store, clock)
+    post(store, clock, taken("newest", 100, "2020-03-29T10:00:00Z"))
+    ours.catch_up()
+    theirs = Projector(store, log.snapshots)
+    capture = MARCH[4].id  # group-5, long before the states ours keeps in memory
+    assert capture is not None
+    post(store, clock, retraction(capture))
+    theirs.catch_up()
+
+    now = post(store, clock, taken("after", 7, "2020-03-30T10:00:00Z"))
+    ours.catch_up()  # it cannot follow the retraction: it fills its memory again
+    rebuilt = Projector(store, InMemorySnapshots(store))
+
+    assert log.loads == 2
+    for as_of in ("2020-03-05T23:00:00Z", "2020-03-31T00:00:00Z"):
+        assert held(ours, "karak-sharqi", as_of, now) == held(rebuilt, "karak-sharqi", as_of, now)
+    assert held(ours, "karak-sharqi", "2020-03-31T00:00:00Z", now) == sum(range(1, 29)) - 5 + 107

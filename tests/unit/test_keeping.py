@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +24,7 @@ from tests.keeping import (
     projectors,
     replayed_towns,
 )
-from tests.strategies import instants
+from tests.strategies import CAPTIVE, instants
 
 
 def _kept(
@@ -90,6 +90,41 @@ def test_a_process_that_starts_late_folds_the_ledger_page_by_page_as_a_replay_wo
         assert_ledger_kept_as_replayed(late, store, as_of, known_at)
         for slug, (_, _, held) in replayed_towns(store, as_of, known_at).items():
             assert late.town(slug, as_of, known_at).captives_held == held, slug
+
+
+@settings(max_examples=100)
+@given(
+    arrivals(max_size=30, kinds=CAPTIVE),
+    st.integers(1, 2),
+    st.integers(1, 2),
+    st.integers(1, 2),
+)
+def test_captive_reports_amended_before_every_state_in_memory_fold_as_a_replay_would(
+    script: list[Arrival], every: int, kept: int, processes: int
+) -> None:
+    # Dense captive histories and few states in memory: most late or amended reports fold
+    # before all of them, so only the groups they touch fold again. Asked just after
+    # every report's time, as first sent and as moved.
+    times = [a.report.occurred_at for a in script if a.report is not None]
+    times += [a.moved_to for a in script if a.moved_to is not None]
+    as_ofs = sorted({moment + timedelta(seconds=1) for moment in times})
+    clock = FakeClock()
+    start = clock.now
+    store = InMemoryStore(clock)
+    snapshots = InMemorySnapshots(store)
+    processes_ = [
+        Projector(
+            store, snapshots, holdings=Holdings(snapshots, point_every=every, points_kept=kept)
+        )
+        for _ in range(processes)
+    ]
+    play(store, processes_, clock, script)
+
+    for known_at in moments(start, script):
+        for as_of in as_ofs:
+            assert_ledger_kept_as_replayed(processes_[0], store, as_of, known_at)
+            for slug, (_, _, held) in replayed_towns(store, as_of, known_at).items():
+                assert processes_[0].town(slug, as_of, known_at).captives_held == held, slug
 
 
 @given(arrivals(max_size=12), st.integers(1, 3), instants)

@@ -72,3 +72,11 @@ def test_a_town_the_refolded_group_never_was_in_keeps_its_total() -> None:
     found = totals("tafas", kept, {"afi-troops": _group(12)}, old=[], new=[(_key(2), _group(4))])
 
     assert found == [(_key(4), 1)]
+
+
+def test_a_town_whose_refolded_group_is_gone_goes_back_to_its_total_before_the_key() -> None:
+    kept = Rows(before=0, after=[(_key(3), 12)])  # the group's capture, now retracted
+
+    found = totals("nawa", kept, {}, old=[(_key(3), _group(12))], new=[])
+
+    assert found == []
