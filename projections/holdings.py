@@ -269,7 +269,7 @@ class Holdings:
             memory.since_point = 0
             if len(memory.points) > 2 * self._points_kept:
                 # Only the states: the records go in `_trim`, which reads them all,
-                # so a refold from the log's start does it once at its end.
+                # so filling memory from the kept entries does it once at its end.
                 memory.points = memory.points[-self._points_kept :]
 
     def _trim(self) -> None:

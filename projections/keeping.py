@@ -180,10 +180,11 @@ class Projector:
     def _follow_holdings(self, checkpoint: int) -> None:
         """Bring the captive ledger in memory up to `checkpoint` if others moved it a little.
 
-        Otherwise the first captive record of the step would fold the ledger
-        again from the log's start: in a deployment of several processes,
+        Otherwise the first captive record of the step would fill memory
+        again from the kept entries: in a deployment of several processes,
         nearly every step. Past `FOLLOW_PAGES` pages of captive records and
-        amendments, that is what happens.
+        amendments, or past one that folds before every state in memory,
+        that is what happens.
         """
         through = self._holdings.behind(checkpoint)
         if through is None:

@@ -77,8 +77,8 @@ def test_a_process_that_starts_late_folds_the_ledger_page_by_page_as_a_replay_wo
     store = InMemoryStore(clock)
     snapshots = InMemorySnapshots(store)
     first = Projector(store, snapshots)
-    # Its first captive step folds the whole ledger from the log's start, `page` reports at a
-    # time; later steps refold from the few states it keeps, with the records it kept.
+    # Its first captive step fills memory from the kept entries and the last facts, `page`
+    # reports at a time; later steps refold from the few states it keeps, or regroup.
     paged = Holdings(snapshots, point_every=every, points_kept=kept, page=page)
     late = Projector(store, snapshots, holdings=paged)
 
