@@ -28,7 +28,7 @@ from itertools import chain
 
 from events.kinds import ReportCorrected, ReportRetracted
 from events.record import Record
-from events.snapshots import CaptiveLog, Entry, Held, Key
+from events.snapshots import CaptiveLog, Key
 from projections import captives, regrouping
 from projections.captives import Ledger
 from projections.ledger_entries import changed, ledger_of, named_groups
@@ -310,7 +310,3 @@ def _copy(memory: _Memory) -> _Memory:
 
 def _position(record: Record) -> int:
     return record.position
-
-
-def _key(row: Held | Entry) -> Key:
-    return row.key

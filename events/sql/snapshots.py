@@ -137,16 +137,8 @@ class SqlSnapshots:
 
     def recent_key(self, count: int) -> Key | None:
         """The key of the `count`-th latest fact the ledger's kept entries hold; None if fewer."""
-        query = (
-            select(captive_ledger.c.occurred_at, captive_ledger.c.position)
-            .where(captive_ledger.c.known_until == FOREVER)
-            .distinct()
-            .order_by(captive_ledger.c.occurred_at.desc(), captive_ledger.c.position.desc())
-            .offset(count - 1)
-            .limit(1)
-        )
         with self._log.connection() as conn:
-            row = conn.execute(query).first()
+            row = conn.execute(_RECENT_KEY, {"skip": count - 1}).first()
         return None if row is None else (from_micros(row.occurred_at), row.position)
 
     def open_entries(self, before: Key) -> list[Entry]:
@@ -479,6 +471,14 @@ _OPEN_HELD = (
     select(captives_held)
     .where(in_json_list(captives_held.c.town, "towns"), captives_held.c.known_until == FOREVER)
     .order_by(captives_held.c.occurred_at, captives_held.c.position, captives_held.c.known_from)
+)
+_RECENT_KEY = (
+    select(captive_ledger.c.occurred_at, captive_ledger.c.position)
+    .where(captive_ledger.c.known_until == FOREVER)
+    .distinct()
+    .order_by(captive_ledger.c.occurred_at.desc(), captive_ledger.c.position.desc())
+    .offset(bindparam("skip", type_=BigInteger))
+    .limit(1)
 )
 _OPEN_ENTRIES = (
     select(captive_ledger)

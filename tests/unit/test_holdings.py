@@ -212,6 +212,14 @@ def started_late(store: InMemoryStore, clock: FakeClock) -> tuple[Projector, Cou
     return Projector(store, snapshots, holdings=holdings), log
 
 
+def warm_after_march(store: InMemoryStore, clock: FakeClock) -> tuple[Projector, CountedLog]:
+    """A process started late that then folded a capture of 29 March: its states cover the end."""
+    ours, log = started_late(store, clock)
+    post(store, clock, taken("newest", 100, "2020-03-29T10:00:00Z"))
+    ours.catch_up()
+    return ours, log
+
+
 def test_a_process_that_starts_on_a_long_captive_history_reads_only_its_recent_reports(
     store: InMemoryStore, clock: FakeClock
 ) -> None:
@@ -231,9 +239,7 @@ def test_a_process_that_starts_on_a_long_captive_history_reads_only_its_recent_r
 def test_a_process_that_starts_cold_folds_a_report_a_little_late_from_the_states_it_kept(
     store: InMemoryStore, clock: FakeClock
 ) -> None:
-    ours, log = started_late(store, clock)
-    post(store, clock, taken("newest", 100, "2020-03-29T10:00:00Z"))
-    ours.catch_up()
+    ours, log = warm_after_march(store, clock)
 
     now = post(store, clock, taken("late", 1000, "2020-03-27T12:00:00Z"))
 
@@ -347,18 +353,10 @@ def test_a_late_report_beyond_the_states_in_memory_leaves_out_what_its_step_retr
     }
 
 
-def warm_after_march(store: InMemoryStore, clock: FakeClock) -> Projector:
-    """A process started late that then folded a capture of 29 March: its states cover the end."""
-    ours, _ = started_late(store, clock)
-    post(store, clock, taken("newest", 100, "2020-03-29T10:00:00Z"))
-    ours.catch_up()
-    return ours
-
-
 def test_a_group_whose_old_capture_is_retracted_is_unknown_to_the_reports_after_it(
     store: InMemoryStore, clock: FakeClock
 ) -> None:
-    ours = warm_after_march(store, clock)
+    ours, _ = warm_after_march(store, clock)
     capture = MARCH[4].id  # group-5, long before the states kept in memory
     assert capture is not None
     post(store, clock, retraction(capture))
@@ -379,7 +377,7 @@ def test_a_group_whose_old_capture_is_retracted_is_unknown_to_the_reports_after_
 def test_a_report_moved_past_every_fact_folds_after_the_reports_that_come_between(
     store: InMemoryStore, clock: FakeClock
 ) -> None:
-    ours = warm_after_march(store, clock)
+    ours, _ = warm_after_march(store, clock)
     capture = MARCH[4].id  # group-5, long before the states kept in memory
     assert capture is not None
     later = replacement(
@@ -426,9 +424,7 @@ def test_a_town_whose_only_capture_is_retracted_far_back_holds_none_before_its_n
 def test_a_process_that_follows_another_past_an_old_amendment_starts_again_from_the_entries(
     store: InMemoryStore, clock: FakeClock
 ) -> None:
-    ours, log = started_late(store, clock)
-    post(store, clock, taken("newest", 100, "2020-03-29T10:00:00Z"))
-    ours.catch_up()
+    ours, log = warm_after_march(store, clock)
     theirs = Projector(store, log.snapshots)
     capture = MARCH[4].id  # group-5, long before the states ours keeps in memory
     assert capture is not None
