@@ -17,13 +17,26 @@ ACTORS = [
 ]
 SOURCES = ("Syrian Observatory for Human Rights", "Enab Baladi", "Syria Direct", "SANA")
 METHODS = ("shooting", "ied", "car_bomb", "shelling", "airstrike", "assassination")
+AMENDED = frozenset(
+    {
+        "clash",
+        "attack",
+        "raid",
+        "captives.taken",
+        "captives.transferred",
+        "captives.released",
+        "captives.killed",
+    }
+)
+"""The kinds whose reports get corrected or retracted: the commonest, and every captive story."""
 
 
 def history(size: int, towns: int = 500, seed: int = 7) -> list[dict[str, Any]]:
     """`size` valid event bodies in arrival order.
 
     About 10% of reports arrive up to 200 places late; about 5% of arrivals are
-    corrections or retractions of a report that has already arrived.
+    corrections or retractions of a report that has already arrived, about one
+    in eight of them of a captive report (a count, or the role of a new holder).
     """
     rng = random.Random(seed)
     developments = list(_developments(rng, int(size * 0.95) + 1, towns))
@@ -49,7 +62,7 @@ def _with_amendments(
             return
         yield body
         made += 1
-        if body["kind"] in ("clash", "attack", "raid"):
+        if body["kind"] in AMENDED:
             amendable.append(body)
         if amendable and rng.random() < 0.053 and made < size:
             target = amendable.pop(rng.randrange(len(amendable)))
@@ -67,7 +80,15 @@ def _amendment(rng: random.Random, n: int, target: dict[str, Any]) -> dict[str, 
             "reason": "the outlet withdrew it",
         }
     fixed = {k: v for k, v in target.items() if k not in ("id", "kind", "town")}
-    fixed["fatalities"] = {"low": 1, "best": 2, "high": 3}
+    kind = target["kind"]
+    if kind == "captives.taken":
+        fixed["count"] = rng.randint(2, 30)
+    elif kind == "captives.transferred":
+        fixed["role"] = "neutral" if fixed["role"] == "party" else "party"
+    elif kind in ("captives.released", "captives.killed"):
+        fixed["count"] = rng.randint(1, 5)
+    else:
+        fixed["fatalities"] = {"low": 1, "best": 2, "high": 3}
     return {
         "id": amendment_id,
         "kind": "report.corrected",

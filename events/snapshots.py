@@ -235,6 +235,19 @@ class CaptiveLog(Protocol):
         """Every amendment of a captive report up to position `through`, in position order."""
         ...
 
+    def naming(
+        self, groups: Collection[str], through: int, since: Key, also: Collection[UUID] = ()
+    ) -> list[Record]:
+        """Up to position `through`: each captive report that names one of `groups` as first
+        recorded at a key from `since` on, or in the replacement of any of its corrections;
+        the reports `also`; and every amendment of each, in position order.
+
+        That holds every report that names one of the groups as it folds now
+        from `since` on, and some that no longer do: the caller folds them to
+        tell. Found through indexes of the log, however long it is.
+        """
+        ...
+
     def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
         """The records of those events in the log, by id."""
         ...
@@ -401,6 +414,25 @@ class InMemorySnapshots:
     def captive_amendments(self, through: int) -> list[Record]:
         """Every amendment of a captive report up to position `through`, in position order."""
         return [record for record in self._captive(through) if is_correction(record.event)]
+
+    def naming(
+        self, groups: Collection[str], through: int, since: Key, also: Collection[UUID] = ()
+    ) -> list[Record]:
+        """The captive reports naming `groups` from `since` on, the reports `also`, and their
+        amendments, in position order."""
+        wanted = set(groups)
+        captive = list(self._captive(through))
+        found = set(also)
+        for record in captive:
+            event = record.event
+            if isinstance(event, ReportCorrected):
+                if groups_named(event.replacement) & wanted:
+                    found.add(event.target)
+            elif not isinstance(event, ReportRetracted):
+                first = (event.occurred_at, record.position)
+                if first >= since and groups_named(vars(event)) & wanted:
+                    found.add(record.id)
+        return [r for r in captive if r.id in found or r.target in found]
 
     def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
         """The records of those events in the log, by id."""

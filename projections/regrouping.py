@@ -33,23 +33,6 @@ Change = tuple[Key, CaptiveGroup]
 """A group's state after the fact at the key."""
 
 
-def closure(named: Iterable[str], reports: Mapping[UUID, frozenset[str]]) -> set[str]:
-    """The groups to fold again: those `named`, and every group a report names with one of them.
-
-    `reports` gives the groups each report from the key on names, so a report
-    that moves part of a group into a new one brings the new one in too.
-    """
-    groups = set(named)
-    grown = True
-    while grown:
-        grown = False
-        for names in reports.values():
-            if names & groups and not names <= groups:
-                groups |= names
-                grown = True
-    return groups
-
-
 @dataclass(frozen=True, slots=True)
 class Refolded:
     """What folding some groups' facts again writes, and the groups' states it passes through."""
@@ -150,28 +133,26 @@ def regroup(log: CaptiveLog, record: Record, key: Key, changes: Changes) -> Regr
     and those that later reports name with them, writing what changes into `changes`.
 
     The groups start from their kept entries just before `key`. Only the
-    reports that name them are decoded, and only their entries and the rows
-    of the towns that hold them are cut and written again.
+    reports that name them are read, through the log's indexes on the groups
+    named, and only their entries and the rows of the towns that hold them
+    are cut and written again.
     """
     report = record.target or record.id
-    amendments = by_target(log.captive_amendments(record.position))
-    amended = log.records({*amendments, report})
-    versions = _versions(amended[report], amendments.get(report, []))
-    named = set(chain.from_iterable(named_groups(version) for version in versions))
-    places = {r: (place, groups) for place, r, groups in log.captive_keys(record.position, key)}
-    for r in amendments:
-        places.pop(r, None)
-    as_amended = [amended[r] for r in amendments if r in amended]
-    for fact in facts([*as_amended, *chain.from_iterable(amendments.values())]):
-        place = (fact.occurred_at, fact.record.position)
-        if place >= key:
-            places[fact.id] = (place, frozenset(named_groups(fact.event)))
-    groups = closure(named, {r: names for r, (_, names) in places.items()})
-    folding = {r for r, (_, names) in places.items() if names & groups or r == report}
-    records = [*log.records(folding - amended.keys()).values()]
-    records += [amended[r] for r in folding & amended.keys()]
-    records += chain.from_iterable(amendments.get(r, ()) for r in folding)
-    folded = facts(records)
+    through = record.position
+    records = {r.id: r for r in log.naming((), through, key, also={report})}
+    versions = _versions(records[report], by_target(records.values()).get(report, []))
+    reading = set(chain.from_iterable(named_groups(version) for version in versions))
+    groups: set[str] = set()
+    folded = [f for f in facts(records.values()) if f.id == report and _place(f) >= key]
+    while reading:
+        groups |= reading
+        records.update((r.id, r) for r in log.naming(reading, through, key))
+        folded = [
+            fact
+            for fact in facts(records.values())
+            if _place(fact) >= key and (fact.id == report or named_groups(fact.event) & groups)
+        ]
+        reading = set(chain.from_iterable(named_groups(f.event) for f in folded)) - groups
 
     names = {GROUP + slug for slug in groups}
     old = changes.still_open(
@@ -189,7 +170,7 @@ def regroup(log: CaptiveLog, record: Record, key: Key, changes: Changes) -> Regr
     held = {town: totals(town, kept_rows[town], states, kept, new.changes) for town in towns}
 
     at = record.recorded_at
-    ids = {report, *folding}
+    ids = {report, *(fact.id for fact in folded)}
     ended = names | {f"{prefix}{r}" for r in ids for prefix in (REMAINS, ANOMALY)}
     changes.cut(key, at, towns, frozenset(ended))
     for name, place, body in new.entries:
@@ -203,16 +184,16 @@ def regroup(log: CaptiveLog, record: Record, key: Key, changes: Changes) -> Regr
         totals={
             town: found[-1][1] if found else kept_rows[town].before for town, found in held.items()
         },
-        reach=max(((f.occurred_at, f.record.position) for f in folded), default=None),
+        reach=max(map(_place, folded), default=None),
     )
 
 
-def by_target(amendments: Iterable[Record]) -> dict[UUID, list[Record]]:
-    """The amendments by the report each amends, in position order."""
+def by_target(records: Iterable[Record]) -> dict[UUID, list[Record]]:
+    """The amendments among `records` by the report each amends, in the order given."""
     found: dict[UUID, list[Record]] = {}
-    for amendment in amendments:
-        assert amendment.target is not None
-        found.setdefault(amendment.target, []).append(amendment)
+    for record in records:
+        if record.target is not None:
+            found.setdefault(record.target, []).append(record)
     return found
 
 
@@ -228,6 +209,10 @@ def _versions(report: Record, amendments: list[Record]) -> list[ReportedEvent]:
             if isinstance(amendment.event, ReportCorrected)
         ),
     ]
+
+
+def _place(fact: Fact) -> Key:
+    return (fact.occurred_at, fact.record.position)
 
 
 def _rows_of(town: str, rows: list[Held], key: Key) -> Rows:

@@ -19,6 +19,8 @@ from sqlalchemy import (
     text,
 )
 
+from events.sql.body_fields import group_indexes
+
 metadata = MetaData()
 
 events = Table(
@@ -40,6 +42,7 @@ events = Table(
     Index("events_target", "target"),
     Index("events_recorded_at", "recorded_at"),
 )
+group_indexes(events.c.occurred_at, events.c.position)
 
 FOREVER = 2**63 - 1
 """`known_until` of a snapshot that still holds."""

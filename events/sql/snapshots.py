@@ -18,6 +18,7 @@ from sqlalchemy import (
     insert,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -38,6 +39,7 @@ from events.snapshots import (
     TownRead,
     Update,
 )
+from events.sql.body_fields import CAPTIVE_NAMING, CORRECTIONS, REPLACEMENT_FIELDS, REPORT_FIELDS
 from events.sql.bulk import insert_rows
 from events.sql.every_town import BEFORE_ALL, CHECKPOINT, read_towns
 from events.sql.json_list import in_json_list, json_list
@@ -151,6 +153,22 @@ class SqlSnapshots:
         with self._log.connection() as conn:
             rows = conn.execute(_CAPTIVE_AMENDMENTS, {"through": through})
             return [record_of(row) for row in rows]
+
+    def naming(
+        self, groups: Collection[str], through: int, since: Key, also: Collection[UUID] = ()
+    ) -> list[Record]:
+        """The captive reports naming `groups` from `since` on, the reports `also`, and their
+        amendments, in position order: through the indexes on the groups named."""
+        params = {"groups": json_list(sorted(groups)), "through": through, **_from_key(since)}
+        with self._log.connection() as conn:
+            found = {*also, *conn.execute(_NAMING, params).scalars()} if groups else set(also)
+            if not found:
+                return []
+            ids = {"ids": json_list(sorted(found)), "through": through}
+            rows = conn.execute(_AMENDMENTS_OF, ids)
+            amendments = [record_of(row) for row in rows]
+        reports = self._log.get_many(found).values()
+        return sorted([*reports, *amendments], key=_position)
 
     def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
         """The records of those events in the log, by id."""
@@ -440,6 +458,10 @@ def _entry(row: Any) -> Entry:
     return Entry(row.name, key, from_micros(row.known_from), row.body, until)
 
 
+def _position(record: Record) -> int:
+    return record.position
+
+
 def _entry_key(entry: Entry) -> Key:
     return entry.key
 
@@ -487,6 +509,30 @@ _OPEN_ENTRIES = (
         tuple_(captive_ledger.c.occurred_at, captive_ledger.c.position) < _FROM_KEY,
     )
     .order_by(captive_ledger.c.occurred_at, captive_ledger.c.position, captive_ledger.c.known_from)
+)
+_NAMING = union_all(
+    *(
+        select(events.c.id).where(
+            CAPTIVE_NAMING,
+            in_json_list(field, "groups"),
+            events.c.position <= bindparam("through"),
+            tuple_(events.c.occurred_at, events.c.position) >= _FROM_KEY,
+        )
+        for field in REPORT_FIELDS.values()
+    ),
+    *(
+        select(events.c.target).where(
+            CORRECTIONS,
+            in_json_list(field, "groups"),
+            events.c.position <= bindparam("through"),
+        )
+        for field in REPLACEMENT_FIELDS.values()
+    ),
+)
+_AMENDMENTS_OF = (
+    select(events)
+    .where(in_json_list(events.c.target, "ids"), events.c.position <= bindparam("through"))
+    .order_by(events.c.position)
 )
 _CAPTIVE_AMENDMENTS = (
     select(events)

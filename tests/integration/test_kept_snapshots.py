@@ -44,7 +44,7 @@ from tests.keeping import (
 )
 from tests.make import AFI, EIGHTH, REBELS, TOWN, at, correction, event, replacement, retraction
 from tests.steps import steps_counted
-from tests.strategies import instants
+from tests.strategies import CAPTIVE, GROUPS, instants
 
 Opened = tuple[SqlEventStore, SqlSnapshots, FakeClock]
 Fresh = Callable[[], AbstractContextManager[Opened]]
@@ -426,15 +426,7 @@ def test_the_kept_ledger_answers_where_a_fold_starts_from_as_the_in_memory_twin_
         store.append([Pending(capture) for capture in captures], "reporter")
         clock.advance(seconds=1)
         assert captures[3].id is not None
-        split = event(
-            "captives.transferred",
-            occurred_at="2020-03-05T12:00:00Z",
-            group="group-5",
-            to=EIGHTH,
-            role="neutral",
-            count=2,
-            new_group="handed-over",
-        )  # two entries at one key
+        split = _split("group-5", "2020-03-05T12:00:00Z")  # two entries at one key
         store.append(
             [Pending(again), Pending(split), Pending(retraction(captures[3].id))], "editor"
         )
@@ -462,20 +454,91 @@ def test_the_kept_ledger_answers_where_a_fold_starts_from_as_the_in_memory_twin_
         assert snapshots.recent_key(8) is None
 
 
+@settings(
+    max_examples=25,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    deadline=None,
+)
+@given(arrivals(max_size=20, kinds=CAPTIVE), st.data())
+def test_the_log_finds_the_reports_naming_any_groups_from_any_key_as_the_twin_does(
+    fresh: Fresh, script: list[Arrival], data: st.DataObject
+) -> None:
+    # Corrections here move reports in time, into other groups and other towns, so the
+    # reports naming a group are found by their corrections as well as by their first body.
+    with fresh() as (store, snapshots, clock):
+        play(store, [Projector(store, InMemorySnapshots(store))], clock, script)
+        twin = InMemorySnapshots(store)
+        records = store.select(after=0)
+        reports = [r for r in records if r.target is None]
+        keys = [(at("2020-01-01T00:00:00Z"), 0)]
+        for report in reports:
+            assert report.event.occurred_at is not None
+            keys.append((report.event.occurred_at, report.position))
+        for groups in [*({group} for group in GROUPS), set(GROUPS)]:
+            through = data.draw(st.sampled_from([r.position for r in records]))
+            since = data.draw(st.sampled_from(keys))
+            also = data.draw(st.sets(st.sampled_from([r.id for r in reports]), max_size=2))
+            also = {r.id for r in reports if r.id in also and r.position <= through}
+
+            found = snapshots.naming(groups, through, since, also)
+
+            assert found == twin.naming(groups, through, since, also)
+
+
+def test_the_log_leads_from_captive_groups_to_the_reports_that_name_them_as_the_twin_does(
+    fresh: Fresh,
+) -> None:
+    with fresh() as (store, snapshots, clock):
+        captures = [_capture(day) for day in range(1, 7)]
+        split = _split("group-5", "2020-03-05T12:00:00Z")
+        store.append([Pending(report) for report in [*captures, split]], "reporter")
+        clock.advance(seconds=1)
+        ids = [capture.id for capture in captures if capture.id is not None]
+        # The capture of 2 March becomes one of a new group on 6 March; that of 4 March goes.
+        moved = replacement(
+            "captives.taken",
+            occurred_at="2020-03-06T18:00:00Z",
+            group="renamed",
+            captor=REBELS,
+            count=2,
+            affiliation=AFI,
+        )
+        store.append([Pending(correction(ids[1], moved)), Pending(retraction(ids[3]))], "editor")
+        through = store.select(after=0)[-1].position
+        twin = InMemorySnapshots(store)
+        asked: list[tuple[set[str], tuple[datetime, int], set[Any]]] = [
+            ({"group-1", "handed-over"}, (at("2020-03-01T00:00:00Z"), 0), set()),
+            ({"group-5"}, (at("2020-03-05T11:00:00Z"), 0), set()),
+            ({"renamed"}, (at("2020-03-06T00:00:00Z"), 0), set()),
+            ({"group-2"}, (at("2020-03-01T00:00:00Z"), 0), set()),
+            ({"group-2"}, (at("2020-03-03T00:00:00Z"), 0), set()),
+            ({"group-4"}, (at("2020-03-01T00:00:00Z"), 0), set()),
+            (set(), (at("2020-03-01T00:00:00Z"), 0), {ids[0], ids[3]}),
+        ]
+
+        found = [
+            {r.id for r in snapshots.naming(groups, through, since, also)}
+            for groups, since, also in asked
+        ]
+
+        for (groups, since, also), ours in zip(asked, found, strict=True):
+            assert ours == {r.id for r in twin.naming(groups, through, since, also)}
+        corrected, retracted = store.select(after=through - 2)
+        assert found[0] == {ids[0], split.id}
+        assert found[1] == {split.id}  # the capture of group-5 came before
+        assert found[2] == {ids[1], corrected.id}  # named so only by its correction
+        assert found[3] == {ids[1], corrected.id}  # first recorded on 2 March as group-2
+        assert found[4] == set()  # ... which is before the 3rd
+        assert found[5] == {ids[3], retracted.id}  # retracted, yet as first recorded
+        assert found[6] == {ids[0], ids[3], retracted.id}
+
+
 def test_an_amendment_of_an_old_captive_report_rewrites_only_its_groups_as_a_replay_would(
     fresh: Fresh,
 ) -> None:
     with fresh() as (store, snapshots, clock):
         captures = [_capture(day, held_at="nawa" if day % 2 else TOWN) for day in range(1, 21)]
-        split = event(
-            "captives.transferred",
-            occurred_at="2020-03-15T12:00:00Z",
-            group="group-3",
-            to=EIGHTH,
-            role="neutral",
-            count=2,
-            new_group="handed-over",
-        )
+        split = _split("group-3", "2020-03-15T12:00:00Z")
         nawa = event(
             "town.registered",
             town="nawa",
@@ -509,6 +572,20 @@ def test_an_amendment_of_an_old_captive_report_rewrites_only_its_groups_as_a_rep
                 as_of = at(f"2020-03-{day:02d}T23:00:00Z")
                 assert kept_towns(ours, as_of, known_at) == replayed_towns(store, as_of, known_at)
                 assert_ledger_kept_as_replayed(ours, store, as_of, known_at)
+
+
+def _split(group: str, occurred_at: str) -> ReportedEvent:
+    """Two of `group` handed to a neutral unit as the group `handed-over`."""
+    return event(
+        "captives.transferred",
+        id=str(uuid4()),
+        occurred_at=occurred_at,
+        group=group,
+        to=EIGHTH,
+        role="neutral",
+        count=2,
+        new_group="handed-over",
+    )
 
 
 def _capture(day: int, **fields: Any) -> ReportedEvent:

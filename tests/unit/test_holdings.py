@@ -175,6 +175,13 @@ class CountedLog:
     def captive_amendments(self, through: int) -> list[Record]:
         return self.snapshots.captive_amendments(through)
 
+    def naming(
+        self, groups: Collection[str], through: int, since: Key, also: Collection[UUID] = ()
+    ) -> list[Record]:
+        found = self.snapshots.naming(groups, through, since, also)
+        self.decoded.update(record.id for record in found if record.target is None)
+        return found
+
     def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
         self.decoded.update(ids)
         return self.snapshots.records(ids)

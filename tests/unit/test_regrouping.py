@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import uuid4
 
 from hypothesis import given
 
@@ -11,7 +10,7 @@ from events.codec import decode_body, encode_body
 from events.kinds import ReportedEvent, groups_named
 from projections.captives import CaptiveGroup
 from projections.ledger_entries import named_groups
-from projections.regrouping import Rows, closure, totals
+from projections.regrouping import Rows, totals
 from tests.make import AFI, REBELS, as_actor
 from tests.strategies import reported_events
 
@@ -21,17 +20,6 @@ def test_a_stored_body_names_every_group_its_report_may_change(sent: ReportedEve
     stored = decode_body(sent.kind, encode_body(sent))
 
     assert named_groups(sent) <= groups_named(stored)
-
-
-def test_the_groups_folded_again_take_in_every_group_a_report_names_with_one_of_them() -> None:
-    reports = {
-        uuid4(): frozenset({"a"}),
-        uuid4(): frozenset({"a", "split-off"}),
-        uuid4(): frozenset({"split-off", "split-again"}),
-        uuid4(): frozenset({"elsewhere"}),
-    }
-
-    assert closure({"a"}, reports) == {"a", "split-off", "split-again"}
 
 
 def _key(day: int) -> tuple[datetime, int]:
