@@ -1,8 +1,11 @@
 """Group commit: appends that arrive while another commits wait, then commit together.
 
 One transaction, one lock and one fsync then serve many requests, and each
-request still succeeds or fails on its own (see `Planner`). No thread of its own:
-the first waiting caller leads the next group and hands the results back.
+request still succeeds or fails on its own (see `Planner`). A caller that waits
+in its own thread (`submit`) may lead the next group itself and hand the
+results back. One that does not (`submit_soon`, for the event loop) gets a
+future, and the committer's own thread leads while such requests wait: a
+request served on the event loop costs no worker thread and wakes it once.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from events.errors import StoreUnavailable
@@ -25,6 +29,7 @@ class Request:
     outcomes: list[Appended] | None = None
     error: BaseException | None = None
     done: bool = field(default=False, repr=False)
+    future: Future[list[Appended]] | None = field(default=None, repr=False)
 
 
 class GroupCommit:
@@ -40,6 +45,38 @@ class GroupCommit:
         self._changed = threading.Condition()
         self._queue: deque[Request] = deque()
         self._leading = False
+        self._leader: ThreadPoolExecutor | None = None
+
+    def submit_soon(self, pending: Sequence[Pending], recorded_by: str) -> Future[list[Appended]]:
+        """Queue `pending` to append with whatever else is waiting, without waiting for it:
+        the future settles with its own outcomes or its own error.
+
+        No caller's thread waits: if no group is being committed, a thread of
+        the committer's own leads until the queue is empty.
+        """
+        request = Request(pending, recorded_by, future=Future())
+        with self._changed:
+            self._queue.append(request)
+            if not self._leading:
+                self._lead_soon()
+        assert request.future is not None
+        return request.future
+
+    def _lead_soon(self) -> None:
+        """Lead from the committer's own thread; lock held."""
+        self._leading = True
+        if self._leader is None:
+            self._leader = ThreadPoolExecutor(1, thread_name_prefix="group-commit")
+        self._leader.submit(self._lead)
+
+    def _lead(self) -> None:
+        """Commit group after group until none waits; `_leading` is already ours."""
+        with self._changed:
+            try:
+                while self._queue:
+                    self._commit_next(lead_on=True)
+            finally:
+                self._hand_on()
 
     def submit(self, pending: Sequence[Pending], recorded_by: str) -> list[Appended]:
         """Append `pending` with whatever else is waiting; its own outcomes, or its own error."""
@@ -51,16 +88,20 @@ class GroupCommit:
                     self._changed.wait()
                     continue
                 self._leading = True
-                group = self._take()
-                try:
-                    self._changed.release()
-                    try:
-                        self._settle(group)
-                    finally:
-                        self._changed.acquire()
-                finally:
-                    self._finish(group)
+                self._commit_next(lead_on=False)
         return _result(request)
+
+    def _commit_next(self, *, lead_on: bool) -> None:
+        """Commit the next group with the lock released meanwhile; lock held, and leading."""
+        group = self._take()
+        try:
+            self._changed.release()
+            try:
+                self._settle(group)
+            finally:
+                self._changed.acquire()
+        finally:
+            self._finish(group, lead_on=lead_on)
 
     def _take(self) -> list[Request]:
         """The oldest waiting requests, up to `max_events` events (always at least one)."""
@@ -81,20 +122,33 @@ class GroupCommit:
             for request in group:
                 request.outcomes, request.error = None, _own(error)
 
-    def _finish(self, group: list[Request]) -> None:
-        """Mark the group done (whatever happened) and let the next leader in; lock held."""
+    def _finish(self, group: list[Request], *, lead_on: bool = False) -> None:
+        """Mark the group done (whatever happened) and, unless `lead_on`, let the next leader
+        in; lock held."""
         unavailable = next((r.error for r in group if isinstance(r.error, StoreUnavailable)), None)
         for request in group:
             if request.error is None and request.outcomes is None:
                 request.error = StoreUnavailable(
                     "the append was interrupted before it was committed; retry it"
                 )
-            request.done = True
+            _settled(request)
         if unavailable is not None:
             while self._queue:
                 waiting = self._queue.popleft()
-                waiting.error, waiting.done = _own(unavailable), True
+                waiting.error = _own(unavailable)
+                _settled(waiting)
+        if lead_on:
+            if any(r.future is None for r in group):
+                self._changed.notify_all()
+            return
+        self._hand_on()
+
+    def _hand_on(self) -> None:
+        """A leader stops: the committer's thread leads on if a request without a waiting
+        thread is queued, else a waiting thread may; lock held."""
         self._leading = False
+        if any(request.future is not None for request in self._queue):
+            self._lead_soon()
         self._changed.notify_all()
 
 
@@ -106,6 +160,16 @@ def _own(error: BaseException) -> BaseException:
         copy = StoreUnavailable(f"the append failed: {type(error).__name__}: {error}")
     copy.__cause__ = error
     return copy
+
+
+def _settled(request: Request) -> None:
+    request.done = True
+    if request.future is not None:
+        if request.error is not None:
+            request.future.set_exception(request.error)
+        else:
+            assert request.outcomes is not None
+            request.future.set_result(request.outcomes)
 
 
 def _result(request: Request) -> list[Appended]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future
 from datetime import datetime
 from uuid import UUID
 
@@ -32,6 +33,15 @@ class InMemoryStore:
                 if outcome.created:
                     self._keep(outcome.record)
             return outcomes
+
+    def append_soon(self, pending: Sequence[Pending], recorded_by: str) -> Future[list[Appended]]:
+        """`append`, done at once, answered by a future that has settled."""
+        done: Future[list[Appended]] = Future()
+        try:
+            done.set_result(self.append(pending, recorded_by))
+        except Exception as error:  # the caller raises it where it awaits
+            done.set_exception(error)
+        return done
 
     def _keep(self, record: Record) -> None:
         self._records.append(record)

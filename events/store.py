@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -36,6 +37,10 @@ class EventStore(Protocol):
 
     def append(self, pending: Sequence[Pending], recorded_by: str) -> list[Appended]:
         """Append all of `pending` atomically and in order, or raise and store nothing."""
+        ...
+
+    def append_soon(self, pending: Sequence[Pending], recorded_by: str) -> Future[list[Appended]]:
+        """`append`, answered by a future that settles once the events are stored, or not."""
         ...
 
     def get(self, event_id: UUID) -> Record | None:

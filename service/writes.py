@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 from uuid import UUID
 
 from events.errors import BatchRejected, InvalidEvent, NotFound, SitrepError
@@ -31,6 +32,21 @@ class Writes:
         if_match: int | None = None,
     ) -> list[Appended]:
         """Append events in order, atomically; `if_match` guards a single event."""
+        return self._store.append(self._pending(batch, caller, if_match), caller.label)
+
+    def append_soon(
+        self,
+        batch: Sequence[ReportedEvent | Correction],
+        caller: Caller,
+        if_match: int | None = None,
+    ) -> Future[list[Appended]]:
+        """`append`, answered by a future: no thread waits for the commit."""
+        return self._store.append_soon(self._pending(batch, caller, if_match), caller.label)
+
+    @staticmethod
+    def _pending(
+        batch: Sequence[ReportedEvent | Correction], caller: Caller, if_match: int | None
+    ) -> list[Pending]:
         if caller.role < Role.editor and any(is_correction(event) for event in batch):
             raise Forbidden(caller, Role.editor)
         pending = [Pending(event, event.expected_version) for event in batch]
@@ -43,7 +59,7 @@ class Writes:
                     loc=("expected_version",),
                 )
             pending = [Pending(only.event, if_match)]
-        return self._store.append(pending, caller.label)
+        return pending
 
     def append_batch(
         self, batch: Sequence[ReportedEvent | Correction], caller: Caller

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
 from threading import Lock
@@ -110,6 +111,10 @@ class SqlEventStore:
         (group commit), each still all-or-nothing on its own.
         """
         return self._group.submit(pending, recorded_by)
+
+    def append_soon(self, pending: Sequence[Pending], recorded_by: str) -> Future[list[Appended]]:
+        """`append`, answered by a future instead of a waiting thread."""
+        return self._group.submit_soon(pending, recorded_by)
 
     def _commit(self, group: list[Request]) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Annotated, Any
 from uuid import UUID
@@ -39,14 +40,16 @@ _INVALID: dict[int | str, dict[str, Any]] = {
     response_model=RecordPublic,
     responses={200: {"description": "identical retry: the original record"}, **_CONFLICT},
 )
-def post_event(
+async def post_event(
     event: Annotated[Event, Body()],
     parts: Parts,
     caller: AsReporter,
     if_match: Annotated[str | None, Header(description='`"<version>"` expected')] = None,
 ) -> Response:
     """Append one event to its town's stream."""
-    [outcome] = parts.writes.append([event], caller, _version(if_match))
+    # Awaited, not run in a worker thread: the group commit's own thread answers.
+    appending = parts.writes.append_soon([event], caller, _version(if_match))
+    [outcome] = await asyncio.wrap_future(appending)
     return _created(outcome)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
 from events.errors import StoreUnavailable
 from events.grouping import GroupCommit, Request
+from events.store import Appended
 
 
 class FakeCommit:
@@ -39,32 +40,42 @@ def wait_until_queued(group: GroupCommit, count: int) -> None:
         time.sleep(0.001)
 
 
-def behind_a_commit(commit: FakeCommit, names: list[str]) -> list[object]:
+def behind_a_commit(commit: FakeCommit, names: list[str], *, soon: bool = False) -> list[object]:
     """`first` commits alone and blocks; `names` queue behind it; then all are released.
 
     Each caller's result, or the exception it raised, in order: first, then `names`.
+    Callers wait in threads of their own, or, `soon`, hold futures and no thread.
     """
     group = GroupCommit(commit)
     with ThreadPoolExecutor(len(names) + 1) as pool:
-        first = pool.submit(group.submit, [], "first")
+
+        def send(name: str) -> Future[list[Appended]]:
+            return group.submit_soon([], name) if soon else pool.submit(group.submit, [], name)
+
+        first = send("first")
         assert commit.entered.wait(10)
-        later = [pool.submit(group.submit, [], name) for name in names]
+        later = [send(name) for name in names]
         wait_until_queued(group, len(names))
         commit.release.set()
         return [future.exception(10) or future.result() for future in (first, *later)]
 
 
-def test_requests_waiting_behind_a_commit_are_committed_together() -> None:
+both_ways = pytest.mark.parametrize("soon", [False, True], ids=["threads", "futures"])
+
+
+@both_ways
+def test_requests_waiting_behind_a_commit_are_committed_together(soon: bool) -> None:
     commit = FakeCommit()
 
-    outcomes = behind_a_commit(commit, [f"later-{n}" for n in range(4)])
+    outcomes = behind_a_commit(commit, [f"later-{n}" for n in range(4)], soon=soon)
 
     assert outcomes == [[]] * 5
     assert commit.groups == [["first"], ["later-0", "later-1", "later-2", "later-3"]]
 
 
-def test_a_request_that_fails_fails_alone() -> None:
-    outcomes = behind_a_commit(FakeCommit(), ["good", "bad-one", "fine"])
+@both_ways
+def test_a_request_that_fails_fails_alone(soon: bool) -> None:
+    outcomes = behind_a_commit(FakeCommit(), ["good", "bad-one", "fine"], soon=soon)
 
     assert outcomes[0] == outcomes[1] == outcomes[3] == []
     assert isinstance(outcomes[2], ValueError)
@@ -89,17 +100,21 @@ class BrokenCommit(FakeCommit):
         raise self.failure
 
 
-def test_an_unexpected_failure_reaches_every_waiter_as_an_error_of_its_own() -> None:
-    errors = behind_a_commit(BrokenCommit(RuntimeError("the disk is full")), ["a", "b", "c"])
+@both_ways
+def test_an_unexpected_failure_reaches_every_waiter_as_an_error_of_its_own(soon: bool) -> None:
+    failure = BrokenCommit(RuntimeError("the disk is full"))
+
+    errors = behind_a_commit(failure, ["a", "b", "c"], soon=soon)
 
     assert all(isinstance(e, StoreUnavailable) and "the disk is full" in str(e) for e in errors)
     assert len({id(e) for e in errors}) == 4
 
 
-def test_when_the_store_is_unavailable_the_queued_requests_fail_at_once() -> None:
+@both_ways
+def test_when_the_store_is_unavailable_the_queued_requests_fail_at_once(soon: bool) -> None:
     commit = BrokenCommit(StoreUnavailable("the lock wait timed out"))
 
-    errors = behind_a_commit(commit, ["a", "b"])
+    errors = behind_a_commit(commit, ["a", "b"], soon=soon)
 
     assert all(isinstance(e, StoreUnavailable) for e in errors)
     assert commit.groups == [["first"]], "the queued requests did not wait out a second timeout"
@@ -121,3 +136,45 @@ def test_a_commit_that_forgets_a_request_does_not_leave_it_waiting() -> None:
 
     with pytest.raises(StoreUnavailable, match="interrupted before it was committed"):
         group.submit([], "forgotten")
+    with pytest.raises(StoreUnavailable, match="interrupted before it was committed"):
+        group.submit_soon([], "forgotten").result(10)
+
+
+def test_futures_queued_behind_a_thread_that_leads_are_committed_after_it() -> None:
+    commit = FakeCommit()
+    group = GroupCommit(commit)
+    with ThreadPoolExecutor(1) as pool:
+        leader = pool.submit(group.submit, [], "thread")
+        assert commit.entered.wait(10)
+        futures = [group.submit_soon([], f"future-{n}") for n in range(3)]
+        wait_until_queued(group, 3)
+        commit.release.set()
+
+        assert [f.result(10) for f in (leader, *futures)] == [[]] * 4
+    assert commit.groups == [["thread"], ["future-0", "future-1", "future-2"]]
+
+
+def test_threads_queued_behind_the_committers_own_thread_are_committed_by_it() -> None:
+    commit = FakeCommit()
+    group = GroupCommit(commit)
+    with ThreadPoolExecutor(2) as pool:
+        first = group.submit_soon([], "future")
+        assert commit.entered.wait(10)
+        waiting = [pool.submit(group.submit, [], f"thread-{n}") for n in range(2)]
+        wait_until_queued(group, 2)
+        commit.release.set()
+
+        assert [f.result(10) for f in (first, *waiting)] == [[]] * 3
+    assert commit.groups == [["future"], ["thread-0", "thread-1"]]
+
+
+def test_an_interrupted_committer_thread_still_serves_the_requests_after() -> None:
+    commit = BrokenCommit(KeyboardInterrupt(), failing=1)
+    group = GroupCommit(commit)
+    interrupted = group.submit_soon([], "first")
+    commit.release.set()
+    assert isinstance(interrupted.exception(10), StoreUnavailable)
+    commit.failing = 99  # the next groups commit
+
+    assert group.submit_soon([], "later").result(10) == []
+    assert group.submit([], "thread") == []
