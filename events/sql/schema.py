@@ -19,8 +19,6 @@ from sqlalchemy import (
     text,
 )
 
-from events.sql.body_fields import group_indexes
-
 metadata = MetaData()
 
 events = Table(
@@ -42,7 +40,24 @@ events = Table(
     Index("events_target", "target"),
     Index("events_recorded_at", "recorded_at"),
 )
-group_indexes(events.c.occurred_at, events.c.position)
+
+group_names = Table(
+    "group_names",
+    metadata,
+    Column("name", String(120), primary_key=True, doc="a captive group's slug"),
+    Column("position", BigInteger, primary_key=True, doc="the naming record's position"),
+    Column("occurred_at", BigInteger, nullable=True, doc="a report's; NULL for a correction"),
+    Column("report", Uuid, nullable=False, doc="the report named: its own id, or the target"),
+    sqlite_with_rowid=False,
+)
+"""Each captive group that a captive report, or a correction's replacement, names.
+
+Written with the log, in the append's transaction, so an amendment of an old
+captive report finds the reports that name its groups by their names, not by
+reading every captive report after it. A correction's row stands for the
+report it corrects, at any time: a correction may move a report later or
+into another group.
+"""
 
 FOREVER = 2**63 - 1
 """`known_until` of a snapshot that still holds."""

@@ -16,9 +16,9 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    or_,
     select,
     tuple_,
-    union_all,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -39,7 +39,6 @@ from events.snapshots import (
     TownRead,
     Update,
 )
-from events.sql.body_fields import CAPTIVE_NAMING, CORRECTIONS, REPLACEMENT_FIELDS, REPORT_FIELDS
 from events.sql.bulk import insert_rows
 from events.sql.every_town import BEFORE_ALL, CHECKPOINT, read_towns
 from events.sql.json_list import in_json_list, json_list
@@ -52,6 +51,7 @@ from events.sql.schema import (
     checkpoints,
     events,
     from_micros,
+    group_names,
     moves,
     reaches,
     snapshots,
@@ -158,7 +158,7 @@ class SqlSnapshots:
         self, groups: Collection[str], through: int, since: Key, also: Collection[UUID] = ()
     ) -> list[Record]:
         """The captive reports naming `groups` from `since` on, the reports `also`, and their
-        amendments, in position order: through the indexes on the groups named."""
+        amendments, in position order: through `group_names`, written with the log."""
         params = {"groups": json_list(sorted(groups)), "through": through, **_from_key(since)}
         with self._log.connection() as conn:
             found = {*also, *conn.execute(_NAMING, params).scalars()} if groups else set(also)
@@ -167,7 +167,7 @@ class SqlSnapshots:
             ids = {"ids": json_list(sorted(found)), "through": through}
             rows = conn.execute(_AMENDMENTS_OF, ids)
             amendments = [record_of(row) for row in rows]
-        reports = self._log.get_many(found).values()
+        reports = [r for r in self._log.get_many(found).values() if r.position <= through]
         return sorted([*reports, *amendments], key=_position)
 
     def records(self, ids: Collection[UUID]) -> dict[UUID, Record]:
@@ -510,24 +510,17 @@ _OPEN_ENTRIES = (
     )
     .order_by(captive_ledger.c.occurred_at, captive_ledger.c.position, captive_ledger.c.known_from)
 )
-_NAMING = union_all(
-    *(
-        select(events.c.id).where(
-            CAPTIVE_NAMING,
-            in_json_list(field, "groups"),
-            events.c.position <= bindparam("through"),
-            tuple_(events.c.occurred_at, events.c.position) >= _FROM_KEY,
-        )
-        for field in REPORT_FIELDS.values()
-    ),
-    *(
-        select(events.c.target).where(
-            CORRECTIONS,
-            in_json_list(field, "groups"),
-            events.c.position <= bindparam("through"),
-        )
-        for field in REPLACEMENT_FIELDS.values()
-    ),
+_NAMING = (
+    select(group_names.c.report)
+    .where(
+        in_json_list(group_names.c.name, "groups"),
+        group_names.c.position <= bindparam("through"),
+        or_(
+            group_names.c.occurred_at.is_(None),
+            tuple_(group_names.c.occurred_at, group_names.c.position) >= _FROM_KEY,
+        ),
+    )
+    .distinct()
 )
 _AMENDMENTS_OF = (
     select(events)

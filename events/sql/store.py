@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
@@ -20,12 +20,19 @@ from events.appending import Planner
 from events.codec import SCHEMA_VERSION, decode_event, encode_body
 from events.errors import SitrepError, StoreUnavailable
 from events.grouping import GroupCommit, Request
-from events.kinds import Correction, ReportedEvent, is_correction
+from events.kinds import (
+    CAPTIVE_KINDS,
+    Correction,
+    ReportCorrected,
+    ReportedEvent,
+    groups_named,
+    is_correction,
+)
 from events.record import Record
 from events.sql.bulk import insert_rows
 from events.sql.engine import WRITE
 from events.sql.json_list import in_json_list, json_list, json_values
-from events.sql.schema import events, from_micros, to_micros
+from events.sql.schema import events, from_micros, group_names, to_micros
 from events.store import MAX_PAGE, Appended, Pending
 
 _APPEND_ATTEMPTS = 3
@@ -166,6 +173,7 @@ class SqlEventStore:
             ]
             rows = [as_row(record) for record in created]
             insert_rows(conn, events, rows)
+            insert_rows(conn, group_names, names_rows(created))
         # Committed: reading these rows back (the catch-up right after an import or
         # a POST) finds the events already decoded, exactly as a decode would give.
         for record, row in zip(created, rows, strict=True):
@@ -272,6 +280,30 @@ def as_row(record: Record) -> dict[str, Any]:
         "target": event.target if is_correction(event) else None,  # type: ignore[union-attr]
         "body": encode_body(event).decode(),
     }
+
+
+def names_rows(records: Iterable[Record]) -> list[dict[str, Any]]:
+    """The `group_names` rows of the captive reports and corrections among `records`."""
+    rows: list[dict[str, Any]] = []
+    for record in records:
+        event = record.event
+        if isinstance(event, ReportCorrected):
+            named, report, occurred_at = groups_named(event.replacement), event.target, None
+        elif record.kind in CAPTIVE_KINDS and event.occurred_at is not None:
+            named, report = groups_named(vars(event)), record.id
+            occurred_at = to_micros(event.occurred_at)
+        else:
+            continue
+        rows += [
+            {
+                "name": name,
+                "position": record.position,
+                "occurred_at": occurred_at,
+                "report": report,
+            }
+            for name in sorted(named)
+        ]
+    return rows
 
 
 def record_of(row: Row[Any]) -> Record:

@@ -485,6 +485,31 @@ def test_the_log_finds_the_reports_naming_any_groups_from_any_key_as_the_twin_do
             assert found == twin.naming(groups, through, since, also)
 
 
+def test_a_captive_report_and_a_correction_holding_a_nul_character_are_stored_and_found(
+    fresh: Fresh,
+) -> None:
+    # U+0000 is valid in JSON text; PostgreSQL's JSONB refuses it, so no index of the
+    # log may parse the stored bodies as JSONB.
+    with fresh() as (store, snapshots, _):
+        capture = _capture(1, notes="seen at the\u0000checkpoint")
+        [taken] = store.append([Pending(capture)], "reporter")
+        fixed = replacement(
+            "captives.taken",
+            occurred_at="2020-03-01T10:00:00Z",
+            group="group-1",
+            captor=REBELS,
+            count=2,
+            affiliation=AFI,
+            notes="two, not one\u0000",
+        )
+        [corrected] = store.append([Pending(correction(taken.record.id, fixed))], "editor")
+
+        found = snapshots.naming({"group-1"}, corrected.record.position, (at("2020-01-01"), 0))
+
+        assert [r.id for r in found] == [taken.record.id, corrected.record.id]
+        assert found[0].event == capture
+
+
 def test_the_log_leads_from_captive_groups_to_the_reports_that_name_them_as_the_twin_does(
     fresh: Fresh,
 ) -> None:
