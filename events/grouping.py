@@ -10,6 +10,7 @@ request served on the event loop costs no worker thread and wakes it once.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 
 from events.errors import StoreUnavailable
 from events.store import Appended, Pending
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -64,10 +67,15 @@ class GroupCommit:
 
     def _lead_soon(self) -> None:
         """Lead from the committer's own thread; lock held."""
-        self._leading = True
         if self._leader is None:
             self._leader = ThreadPoolExecutor(1, thread_name_prefix="group-commit")
-        self._leader.submit(self._lead)
+        try:
+            self._leader.submit(self._lead)
+        except RuntimeError:  # the interpreter is shutting down: no new thread will lead
+            stopping = StoreUnavailable("the process is stopping; retry the append")
+            self._fail_queued(stopping, threads=False)  # a waiting thread may still lead
+            return
+        self._leading = True  # `_lead` waits for the lock held here
 
     def _lead(self) -> None:
         """Commit group after group until none waits; `_leading` is already ours."""
@@ -75,6 +83,10 @@ class GroupCommit:
             try:
                 while self._queue:
                     self._commit_next(lead_on=True)
+            except BaseException:
+                # Raised in a thread no caller waits on: it would go unseen.
+                _log.exception("the group commit's thread failed")
+                raise
             finally:
                 self._hand_on()
 
@@ -111,11 +123,14 @@ class GroupCommit:
             not taken or events + len(self._queue[0].pending) <= self._max_events
         ):
             request = self._queue.popleft()
-            taken.append(request)
-            events += len(request.pending)
+            if _claimed(request):
+                taken.append(request)
+                events += len(request.pending)
         return taken
 
     def _settle(self, group: list[Request]) -> None:
+        if not group:  # every request taken was given up on
+            return
         try:
             self._commit(group)
         except Exception as error:
@@ -125,23 +140,35 @@ class GroupCommit:
     def _finish(self, group: list[Request], *, lead_on: bool = False) -> None:
         """Mark the group done (whatever happened) and, unless `lead_on`, let the next leader
         in; lock held."""
-        unavailable = next((r.error for r in group if isinstance(r.error, StoreUnavailable)), None)
-        for request in group:
-            if request.error is None and request.outcomes is None:
-                request.error = StoreUnavailable(
-                    "the append was interrupted before it was committed; retry it"
-                )
-            _settled(request)
-        if unavailable is not None:
-            while self._queue:
-                waiting = self._queue.popleft()
-                waiting.error = _own(unavailable)
-                _settled(waiting)
-        if lead_on:
-            if any(r.future is None for r in group):
+        try:
+            unavailable = next(
+                (r.error for r in group if isinstance(r.error, StoreUnavailable)), None
+            )
+            for request in group:
+                if request.error is None and request.outcomes is None:
+                    request.error = StoreUnavailable(
+                        "the append was interrupted before it was committed; retry it"
+                    )
+                _settled(request)
+            if unavailable is not None:
+                self._fail_queued(unavailable)
+        finally:
+            if not lead_on:
+                self._hand_on()
+            elif any(r.future is None for r in group):
                 self._changed.notify_all()
-            return
-        self._hand_on()
+
+    def _fail_queued(self, error: StoreUnavailable, *, threads: bool = True) -> None:
+        """Fail at once the queued requests (but for those whose threads wait, unless
+        `threads`), each with an error of its own, rather than let them wait out the same
+        failure; lock held."""
+        for waiting in list(self._queue):
+            if threads or waiting.future is not None:
+                self._queue.remove(waiting)
+                if _claimed(waiting):
+                    waiting.error = _own(error)
+                    _settled(waiting)
+        self._changed.notify_all()
 
     def _hand_on(self) -> None:
         """A leader stops: the committer's thread leads on if a request without a waiting
@@ -160,6 +187,16 @@ def _own(error: BaseException) -> BaseException:
         copy = StoreUnavailable(f"the append failed: {type(error).__name__}: {error}")
     copy.__cause__ = error
     return copy
+
+
+def _claimed(request: Request) -> bool:
+    """Whether the request is still wanted; if so its future can no longer be cancelled.
+
+    A caller on the event loop that is cancelled (a client gone, a shutdown)
+    cancels its future: if that happens before its group is taken, it is
+    not appended, and no one is told.
+    """
+    return request.future is None or request.future.set_running_or_notify_cancel()
 
 
 def _settled(request: Request) -> None:

@@ -35,7 +35,12 @@ class InMemoryStore:
             return outcomes
 
     def append_soon(self, pending: Sequence[Pending], recorded_by: str) -> Future[list[Appended]]:
-        """`append`, done at once, answered by a future that has settled."""
+        """`append`, done at once, answered by a future that has settled.
+
+        It runs in the caller's thread, the event loop's for `POST /events`, and
+        waits there for the store's lock: fine for the tests and demos this
+        store serves, not for a service under load.
+        """
         done: Future[list[Appended]] = Future()
         try:
             done.set_result(self.append(pending, recorded_by))

@@ -178,3 +178,67 @@ def test_an_interrupted_committer_thread_still_serves_the_requests_after() -> No
 
     assert group.submit_soon([], "later").result(10) == []
     assert group.submit([], "thread") == []
+
+
+def test_a_request_given_up_on_before_its_group_is_not_appended_and_leaves_the_rest_to_commit() -> (
+    None
+):
+    commit = FakeCommit()
+    group = GroupCommit(commit)
+    first = group.submit_soon([], "first")
+    assert commit.entered.wait(10)
+    gone, kept = group.submit_soon([], "gone"), group.submit_soon([], "kept")
+    waiting = in_a_thread(group, "thread")
+    wait_until_queued(group, 3)
+    assert gone.cancel()  # what asyncio does to it when its request is cancelled
+    commit.release.set()
+
+    assert [f.result(10) for f in (first, kept, waiting)] == [[]] * 3
+    assert commit.groups == [["first"], ["kept", "thread"]]
+
+
+def test_an_outage_behind_a_thread_leaves_no_one_waiting_when_a_queued_request_was_given_up() -> (
+    None
+):
+    commit = BrokenCommit(StoreUnavailable("the lock wait timed out"), failing=1)
+    group = GroupCommit(commit)
+    leader = in_a_thread(group, "thread")
+    assert commit.entered.wait(10)
+    gone = group.submit_soon([], "gone")
+    wait_until_queued(group, 1)
+    gone.cancel()
+    commit.release.set()
+
+    assert isinstance(leader.exception(10), StoreUnavailable)
+    commit.failing = 99  # the store is back
+    assert group.submit_soon([], "later").result(10) == []
+    assert in_a_thread(group, "thread").result(10) == []
+
+
+def test_once_the_process_stops_taking_threads_queued_futures_fail_and_threads_still_commit() -> (
+    None
+):
+    commit = FakeCommit()
+    commit.release.set()
+    group = GroupCommit(commit)
+    assert group.submit_soon([], "first").result(10) == []
+    assert group._leader is not None
+    group._leader.shutdown()  # as at the interpreter's exit: no new work is taken
+
+    with pytest.raises(StoreUnavailable, match="stopping"):
+        group.submit_soon([], "too-late").result(10)
+    assert in_a_thread(group, "thread").result(10) == []
+
+
+def in_a_thread(group: GroupCommit, name: str) -> Future[list[Appended]]:
+    """`submit` from a thread of its own that the test does not wait for if it hangs."""
+    done: Future[list[Appended]] = Future()
+
+    def run() -> None:
+        try:
+            done.set_result(group.submit([], name))
+        except BaseException as error:
+            done.set_exception(error)
+
+    threading.Thread(target=run, daemon=True).start()
+    return done
