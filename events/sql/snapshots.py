@@ -16,12 +16,14 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     or_,
     select,
     tuple_,
     update,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from events.codec import decode_body
 from events.kinds import CAPTIVE_KINDS, groups_named
@@ -393,17 +395,28 @@ def _apply_cut(conn: Connection, cut: Cut) -> None:
         conn.execute(ended, params)
 
 
+def _still_open(table: Any) -> ColumnElement[bool]:
+    """`known_until = FOREVER`, for a statement about a few towns or names.
+
+    Written `known_until + 0` so that SQLite leads with the table's key (town
+    or name first) rather than with the index of every open row by key: that
+    walked every open row of every town from the key on, so a regroup of an
+    old report cost more the longer the history (188 ms at 1M).
+    """
+    still_open: ColumnElement[bool] = table.c.known_until + literal_column("0") == FOREVER
+    return still_open
+
+
 def _cuts(table: Any, scope: str | None = None) -> tuple[Any, Any]:
     """The statements that delete the rows a cut leaves never holding, and end the rest.
 
     With `scope` (`town` or `name`), only of the values bound as its plural.
     """
-    open_from = [
-        tuple_(table.c.occurred_at, table.c.position) >= _FROM_KEY,
-        table.c.known_until == FOREVER,
-    ]
-    if scope is not None:
-        open_from.append(in_json_list(table.c[scope], f"{scope}s"))
+    open_from = [tuple_(table.c.occurred_at, table.c.position) >= _FROM_KEY]
+    if scope is None:
+        open_from.append(table.c.known_until == FOREVER)
+    else:
+        open_from += [_still_open(table), in_json_list(table.c[scope], f"{scope}s")]
     ended_at = bindparam("ended_at", type_=BigInteger)
     never = delete(table).where(*open_from, table.c.known_from == ended_at)
     return never, update(table).where(*open_from).values(known_until=ended_at)
@@ -486,12 +499,12 @@ _CAPTIVE_KEYS = select(
 )
 _OPEN_ENTRIES_OF = (
     select(captive_ledger)
-    .where(in_json_list(captive_ledger.c.name, "names"), captive_ledger.c.known_until == FOREVER)
+    .where(in_json_list(captive_ledger.c.name, "names"), _still_open(captive_ledger))
     .order_by(captive_ledger.c.occurred_at, captive_ledger.c.position, captive_ledger.c.known_from)
 )
 _OPEN_HELD = (
     select(captives_held)
-    .where(in_json_list(captives_held.c.town, "towns"), captives_held.c.known_until == FOREVER)
+    .where(in_json_list(captives_held.c.town, "towns"), _still_open(captives_held))
     .order_by(captives_held.c.occurred_at, captives_held.c.position, captives_held.c.known_from)
 )
 _RECENT_KEY = (

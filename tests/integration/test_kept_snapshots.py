@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete as sql_delete
+from sqlalchemy import event as sql_event
 from sqlalchemy import func, select
 
 from events.kinds import ReportedEvent
@@ -597,6 +598,47 @@ def test_an_amendment_of_an_old_captive_report_rewrites_only_its_groups_as_a_rep
                 as_of = at(f"2020-03-{day:02d}T23:00:00Z")
                 assert kept_towns(ours, as_of, known_at) == replayed_towns(store, as_of, known_at)
                 assert_ledger_kept_as_replayed(ours, store, as_of, known_at)
+
+
+def test_an_old_captive_amendment_reads_and_cuts_only_its_towns_and_groups_rows_on_sqlite(
+    tmp_path: Path,
+) -> None:
+    # The regroup's statements about a few towns or names must lead with them: by the
+    # index of every open row they walked the whole ledger from the key on.
+    engine = connect(f"sqlite:///{tmp_path / 'sitrep.db'}")
+    clock = FakeClock()
+    store = SqlEventStore(engine, clock)
+    snapshots = SqlSnapshots(store)
+    captures = [_capture(day) for day in range(1, 11)]
+    store.append([Pending(capture) for capture in captures], "reporter")
+    ours = Projector(store, snapshots, holdings=Holdings(snapshots, point_every=1, points_kept=1))
+    ours.catch_up()
+    assert captures[0].id is not None
+    clock.advance(seconds=1)
+    store.append([Pending(retraction(captures[0].id))], "editor")
+    scoped: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "known_until + 0" in statement:
+            scoped.append((statement, params))
+
+    sql_event.listen(engine, "before_cursor_execute", keep)
+    ours.catch_up()
+    sql_event.remove(engine, "before_cursor_execute", keep)
+    raw = engine.raw_connection()
+    try:
+        plans = [
+            str(raw.cursor().execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall())
+            for statement, params in scoped
+        ]
+    finally:
+        raw.close()
+        engine.dispose()
+
+    assert len(plans) >= 4  # the group's entries and the town's rows, read and cut
+    for plan in plans:
+        assert "_open" not in plan, plan
+        assert "autoindex" in plan, plan  # the table's own key: town or name first
 
 
 def _split(group: str, occurred_at: str) -> ReportedEvent:
